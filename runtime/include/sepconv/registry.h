@@ -1,0 +1,42 @@
+// The kernel registry: the AOT variants built into this library, and which
+// one a call would run, and why.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "sepconv/ops.h"
+
+namespace sepconv {
+
+// What a call needs from a kernel. 0 in a KernelInfo field means "any value,
+// given at run time"; a specialized variant fixes it.
+struct KernelRequest {
+    Op op;
+    DataFormat data_format;
+    int64_t kernel_h = 1, kernel_w = 1, multiplier = 1;
+    int64_t stride_h = 1, stride_w = 1;
+};
+
+struct KernelInfo {
+    const char *name;  // e.g. sepconv_f32_dwconv_3x3m1s1_nhwc
+    Op op;
+    DataFormat data_format;
+    int kernel_h, kernel_w, multiplier, stride;  // 0 = run time
+    bool matches(const KernelRequest &r) const;
+    int specificity() const;  // how many fields are fixed
+};
+
+// Every AOT variant, in the order they were generated.
+const std::vector<KernelInfo> &aot_kernels();
+
+// The variant a call with `request` runs: the most specific that matches, or
+// the one named by the SEPCONV_FORCE_KERNEL environment variable (an Error if
+// that one does not match). `why` receives a one-line reason.
+const KernelInfo &select_kernel(const KernelRequest &request, std::string *why = nullptr);
+
+// The name of the kernel the calling thread ran last ("" before any).
+const std::string &last_kernel();
+
+}  // namespace sepconv

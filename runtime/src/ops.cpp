@@ -1,0 +1,250 @@
+// The public operations: validate everything, pick a kernel, describe the
+// user's memory to it as halide_buffer_t (no copies), run it.
+#include "sepconv/ops.h"
+
+#include <cstdio>
+#include <cstdlib>
+#include <mutex>
+#include <stdexcept>
+
+#include "format.h"
+#include "kernel_abi.h"
+#include "sepconv/registry.h"
+#include "validate.h"
+
+namespace sepconv {
+namespace detail {
+void set_last_kernel(const char *name);
+}  // namespace detail
+
+namespace {
+
+using detail::Contiguity;
+
+// Halide reports kernel failures through a global handler; keep the message
+// per thread and turn it into an exception after the call returns.
+thread_local std::string halide_error_message;
+
+void capture_halide_error(void *, const char *msg) {
+    halide_error_message = msg;
+}
+
+void install_error_handler() {
+    static std::once_flag once;
+    std::call_once(once, [] { halide_set_error_handler(capture_halide_error); });
+}
+
+void check_kernel_result(int result, const KernelInfo &k) {
+    if (result != 0) {
+        std::string msg = halide_error_message.empty() ? "error " + std::to_string(result) : halide_error_message;
+        halide_error_message.clear();
+        throw std::runtime_error(std::string("sepconv: kernel ") + k.name + " failed: " + msg);
+    }
+}
+
+// A halide_buffer_t over user memory: Halide lists dimensions innermost
+// first, so a row-major TF shape maps to its reverse.
+struct HalideView {
+    halide_buffer_t buffer{};
+    halide_dimension_t dims[4]{};
+
+    HalideView(const float *data, const std::vector<int64_t> &shape, const std::vector<int64_t> &strides) {
+        const int rank = static_cast<int>(shape.size());
+        for (int i = 0; i < rank; i++) {
+            dims[i] = {0, static_cast<int32_t>(shape[rank - 1 - i]), static_cast<int32_t>(strides[rank - 1 - i]), 0};
+        }
+        buffer.host = reinterpret_cast<uint8_t *>(const_cast<float *>(data));
+        buffer.type = halide_type_t(halide_type_float, 32);
+        buffer.dimensions = rank;
+        buffer.dim = dims;
+    }
+    HalideView(const HalideView &) = delete;
+    halide_buffer_t *get() { return &buffer; }
+};
+
+// The pointwise filter [1, 1, C, O] as the kernels' 2-D [O, C] view.
+std::vector<int64_t> matrix_shape(const std::vector<int64_t> &filter) {
+    return {filter[2], filter[3]};
+}
+
+// A bias, or zeros: a broadcast (stride 0) view of one zero.
+const float kZero = 0.0f;
+struct BiasView {
+    std::vector<int64_t> shape, strides;
+    const float *data;
+    BiasView(const std::optional<ConstTensor> &bias, int64_t expected, const char *what) {
+        shape = {expected};
+        if (!bias) {
+            data = &kZero;
+            strides = {0};
+            return;
+        }
+        strides = detail::checked_strides(*bias, "bias", 1, Contiguity::Dense, false);
+        if (bias->shape[0] != expected) {
+            throw Error("bias must have " + std::to_string(expected) + " elements (" + what + "), got shape " +
+                        format_list(bias->shape));
+        }
+        data = bias->data;
+    }
+};
+
+void check_output_shape(const MutableTensor &output, const Shape4 &expected) {
+    ConstTensor out = output;
+    detail::checked_strides(out, "output", 4, Contiguity::InnermostDense, true);
+    if (detail::as_shape4(output.shape) != expected) {
+        throw Error("output must have shape " + to_string(expected) + ", got " + format_list(output.shape));
+    }
+}
+
+struct Activations {
+    float min, max, alpha;
+};
+Activations checked_activation(const Activation &a) {
+    if (!(a.min <= a.max)) {
+        throw Error("activation bounds must satisfy min <= max, got min = " + format_float(a.min) +
+                    ", max = " + format_float(a.max));
+    }
+    return {a.min, a.max, a.leaky_alpha};
+}
+
+const KernelInfo &choose(const KernelRequest &request) {
+    std::string why;
+    const KernelInfo &k = select_kernel(request, &why);
+    static const bool verbose = [] {
+        const char *v = std::getenv("SEPCONV_VERBOSE");
+        return v && *v && std::string(v) != "0";
+    }();
+    if (verbose) std::fprintf(stderr, "sepconv: %s -> %s (%s)\n", to_string(request.op), k.name, why.c_str());
+    detail::set_last_kernel(k.name);
+    return k;
+}
+
+int64_t elements(const std::vector<int64_t> &shape) {
+    int64_t n = 1;
+    for (int64_t d : shape) n *= d;
+    return n;
+}
+
+}  // namespace
+
+void depthwise_conv2d(const ConstTensor &input, const ConstTensor &filter, const std::optional<ConstTensor> &bias,
+                      const MutableTensor &output, const Conv2DOptions &options) {
+    const auto in_strides = detail::checked_strides(input, "input", 4, Contiguity::InnermostDense, true);
+    const auto f_strides = detail::checked_strides(filter, "filter", 4, Contiguity::Dense, false);
+    const Shape4 in_shape = detail::as_shape4(input.shape), f_shape = detail::as_shape4(filter.shape);
+    const Shape4 out_shape = infer_depthwise_output_shape(in_shape, f_shape, options);
+    const OutputGeometry g =
+        infer_output_geometry(dims_of(in_shape, options.data_format).h, dims_of(in_shape, options.data_format).w,
+                              f_shape[0], f_shape[1], options);
+    BiasView b(bias, f_shape[2] * f_shape[3], "in_channels * multiplier");
+    check_output_shape(output, out_shape);
+    const Activations act = checked_activation(options.activation);
+    const auto out_strides = detail::checked_strides(ConstTensor(output), "output", 4, Contiguity::InnermostDense, true);
+    if (elements(output.shape) == 0) return;
+    const detail::Span out_span = detail::span_of(ConstTensor(output), out_strides);
+    detail::check_no_overlap(out_span, detail::span_of(input, in_strides), "input");
+    detail::check_no_overlap(out_span, detail::span_of(filter, f_strides), "filter");
+
+    const KernelInfo &k = choose({Op::Depthwise, options.data_format, f_shape[0], f_shape[1], f_shape[3],
+                                  options.strides[0], options.strides[1]});
+    install_error_handler();
+    HalideView in(input.data, input.shape, in_strides), f(filter.data, filter.shape, f_strides),
+        bv(b.data, b.shape, b.strides), out(output.data, output.shape, out_strides);
+    check_kernel_result(
+        detail::entry_for(k).depthwise(in.get(), f.get(), bv.get(), static_cast<int>(options.strides[1]),
+                                       static_cast<int>(options.strides[0]), static_cast<int>(options.dilations[1]),
+                                       static_cast<int>(options.dilations[0]), static_cast<int>(g.width.pad_before),
+                                       static_cast<int>(g.height.pad_before), act.min, act.max, act.alpha, out.get()),
+        k);
+}
+
+void pointwise_conv2d(const ConstTensor &input, const ConstTensor &filter, const std::optional<ConstTensor> &bias,
+                      const MutableTensor &output, const Conv2DOptions &options) {
+    const auto in_strides = detail::checked_strides(input, "input", 4, Contiguity::InnermostDense, true);
+    const auto f_strides = detail::checked_strides(filter, "pointwise_filter", 4, Contiguity::Dense, false);
+    const Shape4 out_shape = infer_pointwise_output_shape(detail::as_shape4(input.shape),
+                                                          detail::as_shape4(filter.shape), options.data_format);
+    BiasView b(bias, filter.shape[3], "out_channels");
+    check_output_shape(output, out_shape);
+    const Activations act = checked_activation(options.activation);
+    const auto out_strides = detail::checked_strides(ConstTensor(output), "output", 4, Contiguity::InnermostDense, true);
+    if (elements(output.shape) == 0) return;
+    const detail::Span out_span = detail::span_of(ConstTensor(output), out_strides);
+    detail::check_no_overlap(out_span, detail::span_of(input, in_strides), "input");
+    detail::check_no_overlap(out_span, detail::span_of(filter, f_strides), "pointwise_filter");
+
+    const KernelInfo &k = choose({Op::Pointwise, options.data_format});
+    install_error_handler();
+    const std::vector<int64_t> w_shape = matrix_shape(filter.shape), w_strides = {filter.shape[3], 1};
+    HalideView in(input.data, input.shape, in_strides), w(filter.data, w_shape, w_strides),
+        bv(b.data, b.shape, b.strides), out(output.data, output.shape, out_strides);
+    check_kernel_result(detail::entry_for(k).pointwise(in.get(), w.get(), bv.get(), act.min, act.max, act.alpha,
+                                                       out.get()),
+                        k);
+}
+
+void separable_conv2d(const ConstTensor &input, const ConstTensor &depthwise_filter,
+                      const ConstTensor &pointwise_filter, const std::optional<ConstTensor> &bias,
+                      const MutableTensor &output, const Conv2DOptions &options) {
+    const auto in_strides = detail::checked_strides(input, "input", 4, Contiguity::InnermostDense, true);
+    const auto dw_strides = detail::checked_strides(depthwise_filter, "depthwise_filter", 4, Contiguity::Dense, false);
+    const auto pw_strides = detail::checked_strides(pointwise_filter, "pointwise_filter", 4, Contiguity::Dense, false);
+    const Shape4 in_shape = detail::as_shape4(input.shape), dw_shape = detail::as_shape4(depthwise_filter.shape);
+    const Shape4 out_shape =
+        infer_separable_output_shape(in_shape, dw_shape, detail::as_shape4(pointwise_filter.shape), options);
+    const NHWCDims in = dims_of(in_shape, options.data_format);
+    const OutputGeometry g = infer_output_geometry(in.h, in.w, dw_shape[0], dw_shape[1], options);
+    BiasView b(bias, pointwise_filter.shape[3], "out_channels");
+    check_output_shape(output, out_shape);
+    const Activations act = checked_activation(options.activation);
+    const auto out_strides = detail::checked_strides(ConstTensor(output), "output", 4, Contiguity::InnermostDense, true);
+    if (elements(output.shape) == 0) return;
+    const detail::Span out_span = detail::span_of(ConstTensor(output), out_strides);
+    detail::check_no_overlap(out_span, detail::span_of(input, in_strides), "input");
+    detail::check_no_overlap(out_span, detail::span_of(depthwise_filter, dw_strides), "depthwise_filter");
+    detail::check_no_overlap(out_span, detail::span_of(pointwise_filter, pw_strides), "pointwise_filter");
+
+    const KernelInfo &k = choose({Op::Separable, options.data_format, dw_shape[0], dw_shape[1], dw_shape[3],
+                                  options.strides[0], options.strides[1]});
+    install_error_handler();
+    const std::vector<int64_t> w_shape = matrix_shape(pointwise_filter.shape),
+                               w_strides = {pointwise_filter.shape[3], 1};
+    HalideView x(input.data, input.shape, in_strides), dw(depthwise_filter.data, depthwise_filter.shape, dw_strides),
+        pw(pointwise_filter.data, w_shape, w_strides), bv(b.data, b.shape, b.strides),
+        out(output.data, output.shape, out_strides);
+    check_kernel_result(
+        detail::entry_for(k).separable(x.get(), dw.get(), pw.get(), bv.get(), static_cast<int>(options.strides[1]),
+                                       static_cast<int>(options.strides[0]), static_cast<int>(options.dilations[1]),
+                                       static_cast<int>(options.dilations[0]), static_cast<int>(g.width.pad_before),
+                                       static_cast<int>(g.height.pad_before), act.min, act.max, act.alpha, out.get()),
+        k);
+}
+
+std::vector<int64_t> infer_output_shape(Op op, const std::vector<int64_t> &input,
+                                        const std::vector<int64_t> &depthwise_filter,
+                                        const std::vector<int64_t> &pointwise_filter, const Conv2DOptions &options) {
+    auto shape4 = [](const std::vector<int64_t> &s, const char *name) {
+        if (s.size() != 4) {
+            throw Error(std::string(name) + " must be 4-dimensional, got rank " + std::to_string(s.size()) +
+                        " with shape " + format_list(s));
+        }
+        return detail::as_shape4(s);
+    };
+    Shape4 out;
+    switch (op) {
+    case Op::Depthwise:
+        out = infer_depthwise_output_shape(shape4(input, "input"), shape4(depthwise_filter, "filter"), options);
+        break;
+    case Op::Pointwise:
+        out = infer_pointwise_output_shape(shape4(input, "input"), shape4(pointwise_filter, "pointwise_filter"),
+                                           options.data_format);
+        break;
+    case Op::Separable:
+        out = infer_separable_output_shape(shape4(input, "input"), shape4(depthwise_filter, "depthwise_filter"),
+                                           shape4(pointwise_filter, "pointwise_filter"), options);
+        break;
+    }
+    return {out.begin(), out.end()};
+}
+
+}  // namespace sepconv

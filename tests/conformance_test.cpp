@@ -1,0 +1,182 @@
+// A seeded randomized grid of every operation against the float64 reference:
+// kernels 1..7 (incl. 1x7 and 3x1), strides 1..3 (incl. unequal), dilations
+// 1..3, multipliers 1..4, SAME / VALID / explicit padding, odd sizes (1x1
+// images, H != W, channels that are not a multiple of the vector width),
+// batch 1..3, bias on/off, every activation, NHWC and NCHW.
+//
+// SEPCONV_GRID_CASES sets the number of cases per operation (the "heavy"
+// ctest label runs a large grid); SEPCONV_GRID_SEED the seed.
+#include <gtest/gtest.h>
+
+#include <cstdlib>
+#include <map>
+#include <set>
+#include <sstream>
+
+#include "harness.h"
+#include "sepconv/ops.h"
+#include "sepconv/registry.h"
+
+namespace sepconv {
+namespace {
+
+int env_int(const char *name, int fallback) {
+    const char *v = std::getenv(name);
+    return v && *v ? std::atoi(v) : fallback;
+}
+
+struct Case {
+    int n, h, w, c, kh, kw, m, out_c;
+    Conv2DOptions options;
+    bool bias;
+    testing::NamedActivation act;
+
+    std::string describe() const {
+        std::ostringstream s;
+        s << "input " << n << "x" << h << "x" << w << "x" << c << " kernel " << kh << "x" << kw << " M=" << m
+          << " out_c=" << out_c << " strides " << options.strides[0] << "," << options.strides[1] << " dilations "
+          << options.dilations[0] << "," << options.dilations[1] << " padding "
+          << (options.padding.kind == Padding::Kind::Same    ? "SAME"
+              : options.padding.kind == Padding::Kind::Valid ? "VALID"
+                                                             : "explicit")
+          << " [" << options.padding.top << "," << options.padding.bottom << "," << options.padding.left << ","
+          << options.padding.right << "] " << to_string(options.data_format) << (bias ? " bias " : " no-bias ")
+          << act.name;
+        return s.str();
+    }
+};
+
+// A random valid case; a third of them steer to the specialized AOT variants'
+// shapes (3x3 multiplier 1 stride 1/2, 5x5 multiplier 1) so those are covered too.
+Case random_case(std::mt19937 &rng) {
+    auto pick = [&](int lo, int hi) { return std::uniform_int_distribution<int>(lo, hi)(rng); };
+    static const auto activations = testing::all_activations();
+    for (;;) {
+        Case k;
+        k.n = pick(1, 3);
+        k.h = pick(1, 13);
+        k.w = pick(1, 13);
+        k.c = pick(1, 20);
+        k.out_c = pick(1, 40);
+        k.m = pick(1, 4);
+        const int shape_class = pick(0, 8);
+        if (shape_class == 0) {  // 1 x k and k x 1 kernels
+            k.kh = 1;
+            k.kw = pick(1, 7);
+            if (pick(0, 1)) std::swap(k.kh, k.kw);
+        } else if (shape_class <= 2) {
+            k.kh = k.kw = 3;
+            k.m = 1;
+        } else if (shape_class == 3) {
+            k.kh = k.kw = 5;
+            k.m = 1;
+        } else {
+            k.kh = pick(1, 7);
+            k.kw = pick(1, 7);
+        }
+        if (pick(0, 2) == 0) {
+            k.options.dilations = {pick(1, 3), pick(1, 3)};
+        } else {
+            k.options.strides = {pick(1, 3), pick(1, 3)};
+            if (pick(0, 1)) k.options.strides[1] = k.options.strides[0];
+        }
+        switch (pick(0, 2)) {
+        case 0: k.options.padding = Padding::same(); break;
+        case 1: k.options.padding = Padding::valid(); break;
+        default: k.options.padding = Padding::explicit_amounts(pick(0, 3), pick(0, 3), pick(0, 3), pick(0, 3));
+        }
+        k.options.data_format = pick(0, 3) == 0 ? DataFormat::NCHW : DataFormat::NHWC;
+        k.bias = pick(0, 1);
+        k.act = activations[pick(0, static_cast<int>(activations.size()) - 1)];
+        k.options.activation = k.act.sepconv;
+        const auto g = testing::reference_geometry(k.options);
+        if (reference::window(k.h, k.kh, g.stride_h, g.rate_h, g.pad, g.top, g.bottom).ok &&
+            reference::window(k.w, k.kw, g.stride_w, g.rate_w, g.pad, g.left, g.right).ok) {
+            return k;
+        }
+    }
+}
+
+// Runs `op` on case k through the public API (in k's data format) and checks
+// it against the reference. Returns the kernel that ran.
+std::string check_case(Op op, const Case &k, std::mt19937 &rng) {
+    const bool nchw = k.options.data_format == DataFormat::NCHW;
+    const auto x = testing::random_floats(rng, static_cast<size_t>(k.n) * k.h * k.w * k.c);
+    const auto dw = testing::random_floats(rng, static_cast<size_t>(k.kh) * k.kw * k.c * k.m);
+    const int mid = op == Op::Pointwise ? k.c : k.c * k.m;
+    const int out_c = op == Op::Depthwise ? mid : k.out_c;
+    const auto pw = testing::random_floats(rng, static_cast<size_t>(mid) * out_c);
+    const auto bias = k.bias ? testing::random_floats(rng, out_c) : std::vector<float>{};
+
+    const reference::Tensor rx = reference::from_floats(x, {k.n, k.h, k.w, k.c});
+    const auto g = testing::reference_geometry(k.options);
+    reference::Tensor ref;
+    int64_t reduction = 0;
+    switch (op) {
+    case Op::Depthwise:
+        ref = reference::depthwise(rx, dw, {k.kh, k.kw, k.c, k.m}, bias, g, k.act.reference);
+        reduction = k.kh * k.kw;
+        break;
+    case Op::Pointwise:
+        ref = reference::pointwise(rx, pw, out_c, bias, k.act.reference);
+        reduction = k.c;
+        break;
+    case Op::Separable:
+        ref = reference::separable(rx, dw, {k.kh, k.kw, k.c, k.m}, pw, out_c, bias, g, k.act.reference);
+        reduction = static_cast<int64_t>(k.kh) * k.kw * mid;
+        break;
+    }
+    const auto [N, OH, OW, OC] = ref.shape;
+    auto shape = [&](int a, int b, int c, int d) {
+        return nchw ? std::vector<int64_t>{a, d, b, c} : std::vector<int64_t>{a, b, c, d};
+    };
+    const std::vector<float> x_user = nchw ? testing::nhwc_to_nchw(x, k.n, k.h, k.w, k.c) : x;
+    const std::vector<int64_t> x_shape = shape(k.n, k.h, k.w, k.c), out_shape = shape(N, OH, OW, OC);
+    std::vector<float> out(static_cast<size_t>(N) * OH * OW * OC, std::nanf(""));
+    std::optional<ConstTensor> b;
+    if (k.bias) b = ConstTensor(bias, {out_c});
+    switch (op) {
+    case Op::Depthwise:
+        depthwise_conv2d(ConstTensor(x_user, x_shape), ConstTensor(dw, {k.kh, k.kw, k.c, k.m}), b,
+                         MutableTensor(out, out_shape), k.options);
+        break;
+    case Op::Pointwise:
+        pointwise_conv2d(ConstTensor(x_user, x_shape), ConstTensor(pw, {1, 1, mid, out_c}), b,
+                         MutableTensor(out, out_shape), k.options);
+        break;
+    case Op::Separable:
+        separable_conv2d(ConstTensor(x_user, x_shape), ConstTensor(dw, {k.kh, k.kw, k.c, k.m}),
+                         ConstTensor(pw, {1, 1, mid, out_c}), b, MutableTensor(out, out_shape), k.options);
+        break;
+    }
+    const std::vector<float> got = nchw ? testing::nchw_to_nhwc(out, N, OH, OW, OC) : out;
+    testing::expect_close(got, ref, testing::tolerance(ref, reduction), std::string(to_string(op)) + " " +
+                                                                            k.describe() + " kernel " +
+                                                                            last_kernel());
+    return last_kernel();
+}
+
+class Conformance : public ::testing::TestWithParam<Op> {};
+
+TEST_P(Conformance, RandomGridMatchesReference) {
+    const Op op = GetParam();
+    const int cases = env_int("SEPCONV_GRID_CASES", 400);
+    std::mt19937 rng(env_int("SEPCONV_GRID_SEED", 20261123) + static_cast<int>(op));
+    std::set<std::string> kernels_run;
+    for (int i = 0; i < cases && !HasFailure(); i++) {
+        Case k = random_case(rng);
+        if (op == Op::Pointwise) k.options = Conv2DOptions{{1, 1}, Padding::valid(), {1, 1}, k.options.data_format,
+                                                           k.act.sepconv};
+        kernels_run.insert(check_case(op, k, rng));
+    }
+    // The grid reaches every AOT variant of this operation.
+    for (const KernelInfo &info : aot_kernels()) {
+        if (info.op == op) EXPECT_TRUE(kernels_run.count(info.name)) << info.name << " never ran in the grid";
+    }
+}
+
+INSTANTIATE_TEST_SUITE_P(AllOps, Conformance, ::testing::Values(Op::Depthwise, Op::Pointwise, Op::Separable),
+                         [](const auto &info) { return std::string(to_string(info.param)); });
+
+}  // namespace
+}  // namespace sepconv
