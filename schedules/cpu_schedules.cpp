@@ -11,8 +11,8 @@
 // a few overlapping lanes instead. That needs the output to be at least one
 // tile large, so each schedule is specialized on that, and a plain (but
 // correct) fallback covers tiny outputs (1x1 images, fewer channels than lanes).
+#include "cpu_schedules.h"
 #include "cpu_target.h"
-#include "schedules.h"
 
 #include <algorithm>
 #include <vector>
@@ -107,7 +107,7 @@ constexpr int gemm_blocked = 6;
 
 }  // namespace
 
-void schedule_depthwise(DepthwisePipeline p, const Halide::Target &target) {
+void cpu_schedule_depthwise(DepthwisePipeline p, const Halide::Target &target) {
     const int lanes = float_lanes(target);
     // One vector of channels by half the register file of columns: a
     // depthwise filter vector is reused only along the row, and the other half
@@ -117,14 +117,14 @@ void schedule_depthwise(DepthwisePipeline p, const Halide::Target &target) {
                             tiles_largest_first(p.layout, 1, columns, lanes), lanes, p.out_channels, p.out_width);
 }
 
-void schedule_pointwise(PointwisePipeline p, const Halide::Target &target) {
+void cpu_schedule_pointwise(PointwisePipeline p, const Halide::Target &target) {
     const int lanes = float_lanes(target);
     accumulate_in_registers(p.output, p.pointwise, {p.channels.x}, false,
                             tiles_largest_first(p.layout, gemm_inner_vectors(target), gemm_blocked, lanes), lanes,
                             p.out_channels, p.out_width);
 }
 
-void schedule_separable(SeparablePipeline p, const Halide::Target &target) {
+void cpu_schedule_separable(SeparablePipeline p, const Halide::Target &target) {
     const int lanes = float_lanes(target);
     accumulate_in_registers(p.output, p.pointwise, {p.channels.x}, false,
                             tiles_largest_first(p.layout, gemm_inner_vectors(target), gemm_blocked, lanes), lanes,

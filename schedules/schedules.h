@@ -44,7 +44,8 @@ struct SeparablePipeline {
     Halide::Expr out_channels, out_width;
 };
 
-// Pipelines are taken by value: Funcs are handles, and scheduling mutates them.
+// Schedule a pipeline for `target` (dispatching on CPU / GPU). Pipelines are
+// taken by value: Funcs are handles, and scheduling mutates them.
 void schedule_depthwise(DepthwisePipeline p, const Halide::Target &target);
 void schedule_pointwise(PointwisePipeline p, const Halide::Target &target);
 void schedule_separable(SeparablePipeline p, const Halide::Target &target);
