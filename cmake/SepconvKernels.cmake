@@ -9,8 +9,19 @@
 # All variants link one shared Halide runtime, sepconv_halide_runtime.
 include_guard(GLOBAL)
 
-set(SEPCONV_KERNEL_TARGETS "${Halide_TARGET}" CACHE STRING
-    "Halide targets the AOT kernels are generated for (several make multi-target libraries)")
+# x86-64 hosts get multi-target libraries: AVX-512, AVX2, SSE4.1, and a
+# baseline last; Halide's runtime picks the first the CPU supports, per call.
+if (Halide_TARGET MATCHES "^host" AND Halide_HOST_TARGET MATCHES "^x86-64-linux")
+    set(_sepconv_default_targets
+        x86-64-linux-avx-avx2-avx512-avx512_skylake-f16c-fma-sse41
+        x86-64-linux-avx-avx2-f16c-fma-sse41
+        x86-64-linux-sse41
+        x86-64-linux)
+else ()
+    set(_sepconv_default_targets "${Halide_TARGET}")
+endif ()
+set(SEPCONV_KERNEL_TARGETS "${_sepconv_default_targets}" CACHE STRING
+    "Halide targets the AOT kernels are generated for (several make multi-target libraries, best first)")
 
 function(sepconv_halide_runtime)
     if (NOT TARGET sepconv_halide_runtime)

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "reference.h"
+#include "sepconv/cpu.h"
 #include "sepconv/ops.h"
 #include "sepconv/registry.h"
 
@@ -58,7 +59,7 @@ int main() {
 
     std::printf("MobileNet v1 separable layer: %dx%dx%dx%d, 3x3 depthwise SAME stride 1, 1x1 -> %d, relu6\n", N, H,
                 W, C, O);
-    std::printf("kernel:     %s\n", last_kernel().c_str());
+    std::printf("kernel:     %s (%s)\n", last_kernel().c_str(), to_string(last_isa()));
     std::printf("max error:  %.3g vs the float64 reference (tolerance %.3g): %s\n", max_error, tolerance,
                 max_error <= tolerance ? "OK" : "FAIL");
     std::printf("time:       %.3f ms median of %zu runs (%.1f GFLOP/s)\n", median, ms.size(),

@@ -2,6 +2,8 @@
 // operation, shared by every variant of it.
 #pragma once
 
+#include <atomic>
+
 #include "HalideRuntime.h"
 #include "sepconv/registry.h"
 
@@ -30,5 +32,7 @@ extern const KernelEntry kAotKernels[];
 extern const int kAotKernelCount;
 
 const KernelEntry &entry_for(const KernelInfo &info);
+// The ISA level entry's multi-target library chose on its first call (-1 before).
+std::atomic<int> &isa_slot(const KernelEntry &entry);
 
 }  // namespace sepconv::detail

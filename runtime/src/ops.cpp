@@ -8,6 +8,7 @@
 #include <stdexcept>
 
 #include "format.h"
+#include "cpu_hook.h"
 #include "kernel_abi.h"
 #include "sepconv/registry.h"
 #include "validate.h"
@@ -29,12 +30,24 @@ void capture_halide_error(void *, const char *msg) {
     halide_error_message = msg;
 }
 
-void install_error_handler() {
+// Halide runtime hooks: errors, and the ISA cap of multi-target kernels.
+void install_halide_hooks() {
     static std::once_flag once;
-    std::call_once(once, [] { halide_set_error_handler(capture_halide_error); });
+    std::call_once(once, [] {
+        halide_set_error_handler(capture_halide_error);
+        detail::install_isa_hook();
+    });
 }
 
-void check_kernel_result(int result, const KernelInfo &k) {
+// Runs `call(entry)` for kernel k with the Halide hooks in place; a kernel
+// failure (which validation should make impossible) becomes an exception.
+template <typename Call>
+void run_kernel(const KernelInfo &k, Call call) {
+    install_halide_hooks();
+    const detail::KernelEntry &entry = detail::entry_for(k);
+    detail::before_kernel_call();
+    const int result = call(entry);
+    detail::after_kernel_call(detail::isa_slot(entry));
     if (result != 0) {
         std::string msg = halide_error_message.empty() ? "error " + std::to_string(result) : halide_error_message;
         halide_error_message.clear();
@@ -147,15 +160,14 @@ void depthwise_conv2d(const ConstTensor &input, const ConstTensor &filter, const
 
     const KernelInfo &k = choose({Op::Depthwise, options.data_format, f_shape[0], f_shape[1], f_shape[3],
                                   options.strides[0], options.strides[1]});
-    install_error_handler();
     HalideView in(input.data, input.shape, in_strides), f(filter.data, filter.shape, f_strides),
         bv(b.data, b.shape, b.strides), out(output.data, output.shape, out_strides);
-    check_kernel_result(
-        detail::entry_for(k).depthwise(in.get(), f.get(), bv.get(), static_cast<int>(options.strides[1]),
-                                       static_cast<int>(options.strides[0]), static_cast<int>(options.dilations[1]),
-                                       static_cast<int>(options.dilations[0]), static_cast<int>(g.width.pad_before),
-                                       static_cast<int>(g.height.pad_before), act.min, act.max, act.alpha, out.get()),
-        k);
+    run_kernel(k, [&](const detail::KernelEntry &e) {
+        return e.depthwise(in.get(), f.get(), bv.get(), static_cast<int>(options.strides[1]),
+                           static_cast<int>(options.strides[0]), static_cast<int>(options.dilations[1]),
+                           static_cast<int>(options.dilations[0]), static_cast<int>(g.width.pad_before),
+                           static_cast<int>(g.height.pad_before), act.min, act.max, act.alpha, out.get());
+    });
 }
 
 void pointwise_conv2d(const ConstTensor &input, const ConstTensor &filter, const std::optional<ConstTensor> &bias,
@@ -174,13 +186,12 @@ void pointwise_conv2d(const ConstTensor &input, const ConstTensor &filter, const
     detail::check_no_overlap(out_span, detail::span_of(filter, f_strides), "pointwise_filter");
 
     const KernelInfo &k = choose({Op::Pointwise, options.data_format});
-    install_error_handler();
     const std::vector<int64_t> w_shape = matrix_shape(filter.shape), w_strides = {filter.shape[3], 1};
     HalideView in(input.data, input.shape, in_strides), w(filter.data, w_shape, w_strides),
         bv(b.data, b.shape, b.strides), out(output.data, output.shape, out_strides);
-    check_kernel_result(detail::entry_for(k).pointwise(in.get(), w.get(), bv.get(), act.min, act.max, act.alpha,
-                                                       out.get()),
-                        k);
+    run_kernel(k, [&](const detail::KernelEntry &e) {
+        return e.pointwise(in.get(), w.get(), bv.get(), act.min, act.max, act.alpha, out.get());
+    });
 }
 
 void separable_conv2d(const ConstTensor &input, const ConstTensor &depthwise_filter,
@@ -206,18 +217,17 @@ void separable_conv2d(const ConstTensor &input, const ConstTensor &depthwise_fil
 
     const KernelInfo &k = choose({Op::Separable, options.data_format, dw_shape[0], dw_shape[1], dw_shape[3],
                                   options.strides[0], options.strides[1]});
-    install_error_handler();
     const std::vector<int64_t> w_shape = matrix_shape(pointwise_filter.shape),
                                w_strides = {pointwise_filter.shape[3], 1};
     HalideView x(input.data, input.shape, in_strides), dw(depthwise_filter.data, depthwise_filter.shape, dw_strides),
         pw(pointwise_filter.data, w_shape, w_strides), bv(b.data, b.shape, b.strides),
         out(output.data, output.shape, out_strides);
-    check_kernel_result(
-        detail::entry_for(k).separable(x.get(), dw.get(), pw.get(), bv.get(), static_cast<int>(options.strides[1]),
-                                       static_cast<int>(options.strides[0]), static_cast<int>(options.dilations[1]),
-                                       static_cast<int>(options.dilations[0]), static_cast<int>(g.width.pad_before),
-                                       static_cast<int>(g.height.pad_before), act.min, act.max, act.alpha, out.get()),
-        k);
+    run_kernel(k, [&](const detail::KernelEntry &e) {
+        return e.separable(x.get(), dw.get(), pw.get(), bv.get(), static_cast<int>(options.strides[1]),
+                           static_cast<int>(options.strides[0]), static_cast<int>(options.dilations[1]),
+                           static_cast<int>(options.dilations[0]), static_cast<int>(g.width.pad_before),
+                           static_cast<int>(g.height.pad_before), act.min, act.max, act.alpha, out.get());
+    });
 }
 
 std::vector<int64_t> infer_output_shape(Op op, const std::vector<int64_t> &input,

@@ -91,6 +91,19 @@ const KernelEntry &entry_for(const KernelInfo &info) {
     throw Error(std::string("unknown kernel ") + info.name);
 }
 
+std::atomic<int> &isa_slot(const KernelEntry &entry) {
+    static std::atomic<int> slots[256];
+    static_assert(sizeof(slots) / sizeof(slots[0]) >= 64, "room for every AOT kernel");
+    static const bool initialized = [] {
+        for (auto &s : slots) s.store(-1);
+        return true;
+    }();
+    (void)initialized;
+    const ptrdiff_t i = &entry - kAotKernels;
+    if (i < 0 || i >= kAotKernelCount || i >= 256) throw Error(std::string("no ISA slot for ") + entry.info.name);
+    return slots[i];
+}
+
 void set_last_kernel(const char *name) {
     last_kernel_name = name;
 }
