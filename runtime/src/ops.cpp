@@ -9,6 +9,7 @@
 
 #include "format.h"
 #include "cpu_hook.h"
+#include "dispatch.h"
 #include "kernel_abi.h"
 #include "sepconv/registry.h"
 #include "validate.h"
@@ -42,16 +43,15 @@ void install_halide_hooks() {
 // Runs `call(entry)` for kernel k with the Halide hooks in place; a kernel
 // failure (which validation should make impossible) becomes an exception.
 template <typename Call>
-void run_kernel(const KernelInfo &k, Call call) {
+void run_kernel(const detail::ResolvedKernel &k, Call call) {
     install_halide_hooks();
-    const detail::KernelEntry &entry = detail::entry_for(k);
     detail::before_kernel_call();
-    const int result = call(entry);
-    detail::after_kernel_call(detail::isa_slot(entry));
+    const int result = call(*k.entry);
+    detail::after_kernel_call(*k.isa);
     if (result != 0) {
         std::string msg = halide_error_message.empty() ? "error " + std::to_string(result) : halide_error_message;
         halide_error_message.clear();
-        throw std::runtime_error(std::string("sepconv: kernel ") + k.name + " failed: " + msg);
+        throw std::runtime_error(std::string("sepconv: kernel ") + k.entry->info.name + " failed: " + msg);
     }
 }
 
@@ -120,15 +120,17 @@ Activations checked_activation(const Activation &a) {
     return {a.min, a.max, a.leaky_alpha};
 }
 
-const KernelInfo &choose(const KernelRequest &request) {
+detail::ResolvedKernel choose(const KernelRequest &request) {
     std::string why;
-    const KernelInfo &k = select_kernel(request, &why);
+    detail::ResolvedKernel k = detail::resolve(request, &why);
     static const bool verbose = [] {
         const char *v = std::getenv("SEPCONV_VERBOSE");
         return v && *v && std::string(v) != "0";
     }();
-    if (verbose) std::fprintf(stderr, "sepconv: %s -> %s (%s)\n", to_string(request.op), k.name, why.c_str());
-    detail::set_last_kernel(k.name);
+    if (verbose) {
+        std::fprintf(stderr, "sepconv: %s -> %s (%s)\n", to_string(request.op), k.entry->info.name, why.c_str());
+    }
+    detail::set_last_kernel(k.entry->info.name);
     return k;
 }
 
@@ -158,7 +160,7 @@ void depthwise_conv2d(const ConstTensor &input, const ConstTensor &filter, const
     detail::check_no_overlap(out_span, detail::span_of(input, in_strides), "input");
     detail::check_no_overlap(out_span, detail::span_of(filter, f_strides), "filter");
 
-    const KernelInfo &k = choose({Op::Depthwise, options.data_format, f_shape[0], f_shape[1], f_shape[3],
+    const detail::ResolvedKernel k = choose({Op::Depthwise, options.data_format, f_shape[0], f_shape[1], f_shape[3],
                                   options.strides[0], options.strides[1]});
     HalideView in(input.data, input.shape, in_strides), f(filter.data, filter.shape, f_strides),
         bv(b.data, b.shape, b.strides), out(output.data, output.shape, out_strides);
@@ -185,7 +187,7 @@ void pointwise_conv2d(const ConstTensor &input, const ConstTensor &filter, const
     detail::check_no_overlap(out_span, detail::span_of(input, in_strides), "input");
     detail::check_no_overlap(out_span, detail::span_of(filter, f_strides), "pointwise_filter");
 
-    const KernelInfo &k = choose({Op::Pointwise, options.data_format});
+    const detail::ResolvedKernel k = choose({Op::Pointwise, options.data_format});
     const std::vector<int64_t> w_shape = matrix_shape(filter.shape), w_strides = {filter.shape[3], 1};
     HalideView in(input.data, input.shape, in_strides), w(filter.data, w_shape, w_strides),
         bv(b.data, b.shape, b.strides), out(output.data, output.shape, out_strides);
@@ -215,7 +217,7 @@ void separable_conv2d(const ConstTensor &input, const ConstTensor &depthwise_fil
     detail::check_no_overlap(out_span, detail::span_of(depthwise_filter, dw_strides), "depthwise_filter");
     detail::check_no_overlap(out_span, detail::span_of(pointwise_filter, pw_strides), "pointwise_filter");
 
-    const KernelInfo &k = choose({Op::Separable, options.data_format, dw_shape[0], dw_shape[1], dw_shape[3],
+    const detail::ResolvedKernel k = choose({Op::Separable, options.data_format, dw_shape[0], dw_shape[1], dw_shape[3],
                                   options.strides[0], options.strides[1]});
     const std::vector<int64_t> w_shape = matrix_shape(pointwise_filter.shape),
                                w_strides = {pointwise_filter.shape[3], 1};

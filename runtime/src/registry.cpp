@@ -3,6 +3,7 @@
 #include <cstdlib>
 #include <cstring>
 
+#include "dispatch.h"
 #include "kernel_abi.h"
 
 namespace sepconv {
@@ -14,7 +15,32 @@ bool fixed_matches(int fixed, int64_t wanted) {
 
 thread_local std::string last_kernel_name;
 
+JitPolicy policy_from_environment() {
+    const char *env = std::getenv("SEPCONV_JIT");
+    if (!env || !*env) return JitPolicy::JitWhenNoSpecializedAot;
+    const std::string v(env);
+    if (v == "aot") return JitPolicy::AotOnly;
+    if (v == "fallback") return JitPolicy::JitWhenNoSpecializedAot;
+    if (v == "always") return JitPolicy::AlwaysJit;
+    throw Error("SEPCONV_JIT must be aot, fallback or always, got '" + v + "'");
+}
+
+std::atomic<JitPolicy> &policy() {
+    static std::atomic<JitPolicy> p{policy_from_environment()};
+    return p;
+}
+
+std::atomic<detail::JitProvider *> jit_provider{nullptr};
+
 }  // namespace
+
+void set_jit_policy(JitPolicy p) {
+    policy().store(p);
+}
+
+JitPolicy jit_policy() {
+    return policy().load();
+}
 
 const char *to_string(Op op) {
     switch (op) {
@@ -102,6 +128,29 @@ std::atomic<int> &isa_slot(const KernelEntry &entry) {
     const ptrdiff_t i = &entry - kAotKernels;
     if (i < 0 || i >= kAotKernelCount || i >= 256) throw Error(std::string("no ISA slot for ") + entry.info.name);
     return slots[i];
+}
+
+void set_jit_provider(JitProvider *provider) {
+    jit_provider.store(provider);
+}
+
+ResolvedKernel resolve(const KernelRequest &request, std::string *why) {
+    const char *forced = std::getenv("SEPCONV_FORCE_KERNEL");
+    const bool forced_aot = forced && *forced;
+    JitProvider *jit = jit_provider.load();
+    if (jit && !forced_aot && jit_policy() != JitPolicy::AotOnly) {
+        const KernelInfo &aot = select_kernel(request);
+        if (jit_policy() == JitPolicy::AlwaysJit || aot.specificity() == 0) {
+            if (why) {
+                *why = jit_policy() == JitPolicy::AlwaysJit ? "JIT policy: always"
+                                                            : "JIT: only a generic AOT variant (" +
+                                                                  std::string(aot.name) + ") matches";
+            }
+            return jit->kernel_for(request);
+        }
+    }
+    const KernelEntry &e = entry_for(select_kernel(request, why));
+    return {&e, &isa_slot(e), nullptr};
 }
 
 void set_last_kernel(const char *name) {

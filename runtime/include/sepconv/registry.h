@@ -36,7 +36,19 @@ const std::vector<KernelInfo> &aot_kernels();
 // that one does not match). `why` receives a one-line reason.
 const KernelInfo &select_kernel(const KernelRequest &request, std::string *why = nullptr);
 
-// The name of the kernel the calling thread ran last ("" before any).
+// The name of the kernel the calling thread ran last ("" before any). JIT
+// kernels are named like AOT ones with "jit" for "f32"'s prefix, e.g.
+// sepconv_jit_f32_dwconv_3x3m2s1_nhwc.
 const std::string &last_kernel();
+
+// When calls use a JIT-compiled kernel (needs the sepconv_jit library and
+// sepconv::jit::enable(); without it every policy runs AOT kernels):
+//   AotOnly:                 never;
+//   JitWhenNoSpecializedAot: when only a generic AOT variant matches (default);
+//   AlwaysJit:               every call, specialized for exactly its parameters.
+// The environment variable SEPCONV_JIT=aot|fallback|always sets the initial policy.
+enum class JitPolicy { AotOnly, JitWhenNoSpecializedAot, AlwaysJit };
+void set_jit_policy(JitPolicy policy);
+JitPolicy jit_policy();
 
 }  // namespace sepconv
