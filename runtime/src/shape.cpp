@@ -80,8 +80,7 @@ SpatialExtent windowed_output(int64_t input, int64_t kernel, int64_t stride, int
     return e;
 }
 
-OutputGeometry infer_output_geometry(int64_t in_h, int64_t in_w, int64_t k_h, int64_t k_w,
-                                     const Conv2DOptions &o) {
+void check_strides_and_dilations(const Conv2DOptions &o) {
     for (int i = 0; i < 2; i++) {
         check_range(o.strides[i], 1, std::string("strides[") + (i ? "w" : "h") + "]");
         check_range(o.dilations[i], 1, std::string("dilations[") + (i ? "w" : "h") + "]");
@@ -94,6 +93,11 @@ OutputGeometry infer_output_geometry(int64_t in_h, int64_t in_w, int64_t k_h, in
         throw Error("`strides > 1` not supported in conjunction with `dilation_rate > 1`. Received: strides=" +
                     format_list(o.strides) + " and dilation_rate=" + format_list(o.dilations));
     }
+}
+
+OutputGeometry infer_output_geometry(int64_t in_h, int64_t in_w, int64_t k_h, int64_t k_w,
+                                     const Conv2DOptions &o) {
+    check_strides_and_dilations(o);
     OutputGeometry g;
     g.height = windowed_output(in_h, k_h, o.strides[0], o.dilations[0], o.padding.kind, o.padding.top,
                                o.padding.bottom);

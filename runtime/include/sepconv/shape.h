@@ -31,6 +31,10 @@ struct OutputGeometry {
     SpatialExtent height, width;
 };
 
+// Checks strides and dilations (each in range, and not both > 1), as Keras
+// does when a layer is built. infer_output_geometry() calls it.
+void check_strides_and_dilations(const Conv2DOptions &options);
+
 // Validates strides, dilations and padding (including their combination) and
 // computes the output geometry for an input of in_h x in_w and a k_h x k_w kernel.
 OutputGeometry infer_output_geometry(int64_t in_h, int64_t in_w, int64_t k_h, int64_t k_w,
