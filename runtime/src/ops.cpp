@@ -101,13 +101,36 @@ struct BiasView {
     }
 };
 
-void check_output_shape(const MutableTensor &output, const Shape4 &expected) {
-    ConstTensor out = output;
-    detail::checked_strides(out, "output", 4, Contiguity::InnermostDense, true);
-    if (detail::as_shape4(output.shape) != expected) {
-        throw Error("output must have shape " + to_string(expected) + ", got " + format_list(output.shape));
+// A user tensor with its strides, checked.
+struct Operand {
+    const char *name;
+    ConstTensor view;
+    std::vector<int64_t> strides;
+    Operand(const ConstTensor &t, const char *name, Contiguity c, bool allow_empty_batch = false)
+        : name(name), view(t), strides(detail::checked_strides(t, name, 4, c, allow_empty_batch)) {}
+    Shape4 shape() const { return detail::as_shape4(view.shape); }
+};
+
+// The output, checked: shape as inferred, and no overlap with any input.
+struct Output {
+    Operand operand;
+    bool empty;
+    Output(const MutableTensor &output, const Shape4 &expected, std::initializer_list<const Operand *> inputs)
+        : operand(ConstTensor(output), "output", Contiguity::InnermostDense, true) {
+        if (operand.shape() != expected) {
+            throw Error("output must have shape " + to_string(expected) + ", got " + format_list(output.shape));
+        }
+        int64_t n = 1;
+        for (int64_t d : output.shape) n *= d;
+        empty = n == 0;
+        if (empty) return;
+        const detail::Span span = detail::span_of(operand.view, operand.strides);
+        for (const Operand *in : inputs) {
+            detail::check_no_overlap(span, detail::span_of(in->view, in->strides), in->name);
+        }
     }
-}
+    HalideView halide() const { return {operand.view.data, operand.view.shape, operand.strides}; }
+};
 
 struct Activations {
     float min, max, alpha;
@@ -134,101 +157,74 @@ detail::ResolvedKernel choose(const KernelRequest &request) {
     return k;
 }
 
-int64_t elements(const std::vector<int64_t> &shape) {
-    int64_t n = 1;
-    for (int64_t d : shape) n *= d;
-    return n;
-}
-
 }  // namespace
 
 void depthwise_conv2d(const ConstTensor &input, const ConstTensor &filter, const std::optional<ConstTensor> &bias,
                       const MutableTensor &output, const Conv2DOptions &options) {
-    const auto in_strides = detail::checked_strides(input, "input", 4, Contiguity::InnermostDense, true);
-    const auto f_strides = detail::checked_strides(filter, "filter", 4, Contiguity::Dense, false);
-    const Shape4 in_shape = detail::as_shape4(input.shape), f_shape = detail::as_shape4(filter.shape);
-    const Shape4 out_shape = infer_depthwise_output_shape(in_shape, f_shape, options);
-    const OutputGeometry g =
-        infer_output_geometry(dims_of(in_shape, options.data_format).h, dims_of(in_shape, options.data_format).w,
-                              f_shape[0], f_shape[1], options);
-    BiasView b(bias, f_shape[2] * f_shape[3], "in_channels * multiplier");
-    check_output_shape(output, out_shape);
+    const Operand in(input, "input", Contiguity::InnermostDense, true), f(filter, "filter", Contiguity::Dense);
+    const NHWCDims x = dims_of(in.shape(), options.data_format);
+    const Shape4 out_shape = infer_depthwise_output_shape(in.shape(), f.shape(), options);
+    const OutputGeometry g = infer_output_geometry(x.h, x.w, f.shape()[0], f.shape()[1], options);
+    const BiasView b(bias, f.shape()[2] * f.shape()[3], "in_channels * multiplier");
     const Activations act = checked_activation(options.activation);
-    const auto out_strides = detail::checked_strides(ConstTensor(output), "output", 4, Contiguity::InnermostDense, true);
-    if (elements(output.shape) == 0) return;
-    const detail::Span out_span = detail::span_of(ConstTensor(output), out_strides);
-    detail::check_no_overlap(out_span, detail::span_of(input, in_strides), "input");
-    detail::check_no_overlap(out_span, detail::span_of(filter, f_strides), "filter");
+    const Output out(output, out_shape, {&in, &f});
+    if (out.empty) return;
 
-    const detail::ResolvedKernel k = choose({Op::Depthwise, options.data_format, f_shape[0], f_shape[1], f_shape[3],
-                                  options.strides[0], options.strides[1]});
-    HalideView in(input.data, input.shape, in_strides), f(filter.data, filter.shape, f_strides),
-        bv(b.data, b.shape, b.strides), out(output.data, output.shape, out_strides);
+    const detail::ResolvedKernel k =
+        choose({Op::Depthwise, options.data_format, f.shape()[0], f.shape()[1], f.shape()[3], options.strides[0],
+                options.strides[1]});
+    HalideView hx(in.view.data, in.view.shape, in.strides), hf(f.view.data, f.view.shape, f.strides),
+        hb(b.data, b.shape, b.strides), ho = out.halide();
     run_kernel(k, [&](const detail::KernelEntry &e) {
-        return e.depthwise(in.get(), f.get(), bv.get(), static_cast<int>(options.strides[1]),
+        return e.depthwise(hx.get(), hf.get(), hb.get(), static_cast<int>(options.strides[1]),
                            static_cast<int>(options.strides[0]), static_cast<int>(options.dilations[1]),
                            static_cast<int>(options.dilations[0]), static_cast<int>(g.width.pad_before),
-                           static_cast<int>(g.height.pad_before), act.min, act.max, act.alpha, out.get());
+                           static_cast<int>(g.height.pad_before), act.min, act.max, act.alpha, ho.get());
     });
 }
 
 void pointwise_conv2d(const ConstTensor &input, const ConstTensor &filter, const std::optional<ConstTensor> &bias,
                       const MutableTensor &output, const Conv2DOptions &options) {
-    const auto in_strides = detail::checked_strides(input, "input", 4, Contiguity::InnermostDense, true);
-    const auto f_strides = detail::checked_strides(filter, "pointwise_filter", 4, Contiguity::Dense, false);
-    const Shape4 out_shape = infer_pointwise_output_shape(detail::as_shape4(input.shape),
-                                                          detail::as_shape4(filter.shape), options.data_format);
-    BiasView b(bias, filter.shape[3], "out_channels");
-    check_output_shape(output, out_shape);
+    const Operand in(input, "input", Contiguity::InnermostDense, true), w(filter, "pointwise_filter", Contiguity::Dense);
+    const Shape4 out_shape = infer_pointwise_output_shape(in.shape(), w.shape(), options.data_format);
+    const BiasView b(bias, w.shape()[3], "out_channels");
     const Activations act = checked_activation(options.activation);
-    const auto out_strides = detail::checked_strides(ConstTensor(output), "output", 4, Contiguity::InnermostDense, true);
-    if (elements(output.shape) == 0) return;
-    const detail::Span out_span = detail::span_of(ConstTensor(output), out_strides);
-    detail::check_no_overlap(out_span, detail::span_of(input, in_strides), "input");
-    detail::check_no_overlap(out_span, detail::span_of(filter, f_strides), "pointwise_filter");
+    const Output out(output, out_shape, {&in, &w});
+    if (out.empty) return;
 
     const detail::ResolvedKernel k = choose({Op::Pointwise, options.data_format});
-    const std::vector<int64_t> w_shape = matrix_shape(filter.shape), w_strides = {filter.shape[3], 1};
-    HalideView in(input.data, input.shape, in_strides), w(filter.data, w_shape, w_strides),
-        bv(b.data, b.shape, b.strides), out(output.data, output.shape, out_strides);
+    HalideView hx(in.view.data, in.view.shape, in.strides), hw(w.view.data, matrix_shape(w.view.shape), {w.shape()[3], 1}),
+        hb(b.data, b.shape, b.strides), ho = out.halide();
     run_kernel(k, [&](const detail::KernelEntry &e) {
-        return e.pointwise(in.get(), w.get(), bv.get(), act.min, act.max, act.alpha, out.get());
+        return e.pointwise(hx.get(), hw.get(), hb.get(), act.min, act.max, act.alpha, ho.get());
     });
 }
 
 void separable_conv2d(const ConstTensor &input, const ConstTensor &depthwise_filter,
                       const ConstTensor &pointwise_filter, const std::optional<ConstTensor> &bias,
                       const MutableTensor &output, const Conv2DOptions &options) {
-    const auto in_strides = detail::checked_strides(input, "input", 4, Contiguity::InnermostDense, true);
-    const auto dw_strides = detail::checked_strides(depthwise_filter, "depthwise_filter", 4, Contiguity::Dense, false);
-    const auto pw_strides = detail::checked_strides(pointwise_filter, "pointwise_filter", 4, Contiguity::Dense, false);
-    const Shape4 in_shape = detail::as_shape4(input.shape), dw_shape = detail::as_shape4(depthwise_filter.shape);
-    const Shape4 out_shape =
-        infer_separable_output_shape(in_shape, dw_shape, detail::as_shape4(pointwise_filter.shape), options);
-    const NHWCDims in = dims_of(in_shape, options.data_format);
-    const OutputGeometry g = infer_output_geometry(in.h, in.w, dw_shape[0], dw_shape[1], options);
-    BiasView b(bias, pointwise_filter.shape[3], "out_channels");
-    check_output_shape(output, out_shape);
+    const Operand in(input, "input", Contiguity::InnermostDense, true),
+        dw(depthwise_filter, "depthwise_filter", Contiguity::Dense),
+        pw(pointwise_filter, "pointwise_filter", Contiguity::Dense);
+    const NHWCDims x = dims_of(in.shape(), options.data_format);
+    const Shape4 out_shape = infer_separable_output_shape(in.shape(), dw.shape(), pw.shape(), options);
+    const OutputGeometry g = infer_output_geometry(x.h, x.w, dw.shape()[0], dw.shape()[1], options);
+    const BiasView b(bias, pw.shape()[3], "out_channels");
     const Activations act = checked_activation(options.activation);
-    const auto out_strides = detail::checked_strides(ConstTensor(output), "output", 4, Contiguity::InnermostDense, true);
-    if (elements(output.shape) == 0) return;
-    const detail::Span out_span = detail::span_of(ConstTensor(output), out_strides);
-    detail::check_no_overlap(out_span, detail::span_of(input, in_strides), "input");
-    detail::check_no_overlap(out_span, detail::span_of(depthwise_filter, dw_strides), "depthwise_filter");
-    detail::check_no_overlap(out_span, detail::span_of(pointwise_filter, pw_strides), "pointwise_filter");
+    const Output out(output, out_shape, {&in, &dw, &pw});
+    if (out.empty) return;
 
-    const detail::ResolvedKernel k = choose({Op::Separable, options.data_format, dw_shape[0], dw_shape[1], dw_shape[3],
-                                  options.strides[0], options.strides[1]});
-    const std::vector<int64_t> w_shape = matrix_shape(pointwise_filter.shape),
-                               w_strides = {pointwise_filter.shape[3], 1};
-    HalideView x(input.data, input.shape, in_strides), dw(depthwise_filter.data, depthwise_filter.shape, dw_strides),
-        pw(pointwise_filter.data, w_shape, w_strides), bv(b.data, b.shape, b.strides),
-        out(output.data, output.shape, out_strides);
+    const detail::ResolvedKernel k =
+        choose({Op::Separable, options.data_format, dw.shape()[0], dw.shape()[1], dw.shape()[3], options.strides[0],
+                options.strides[1]});
+    HalideView hx(in.view.data, in.view.shape, in.strides), hdw(dw.view.data, dw.view.shape, dw.strides),
+        hpw(pw.view.data, matrix_shape(pw.view.shape), {pw.shape()[3], 1}), hb(b.data, b.shape, b.strides),
+        ho = out.halide();
     run_kernel(k, [&](const detail::KernelEntry &e) {
-        return e.separable(x.get(), dw.get(), pw.get(), bv.get(), static_cast<int>(options.strides[1]),
+        return e.separable(hx.get(), hdw.get(), hpw.get(), hb.get(), static_cast<int>(options.strides[1]),
                            static_cast<int>(options.strides[0]), static_cast<int>(options.dilations[1]),
                            static_cast<int>(options.dilations[0]), static_cast<int>(g.width.pad_before),
-                           static_cast<int>(g.height.pad_before), act.min, act.max, act.alpha, out.get());
+                           static_cast<int>(g.height.pad_before), act.min, act.max, act.alpha, ho.get());
     });
 }
 
