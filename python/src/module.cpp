@@ -59,19 +59,25 @@ sepconv::ConstTensor view_of(const AnyArray &a, const char *name) {
     t.strides.resize(a.ndim());
     // A dimension of extent 1 is never stepped along, and exporters give it
     // any stride (numpy keeps a slice's); give it the dense one, which the
-    // kernels' layout constraints expect (innermost stride 1).
+    // kernels' layout constraints expect (innermost stride 1). Likewise for
+    // every dimension of an empty array, which is never read (numpy may give
+    // it strides of 0).
+    bool empty = false;
+    for (size_t i = 0; i < a.ndim(); i++) empty |= a.shape(i) == 0;
     int64_t dense = 1;
     for (size_t i = a.ndim(); i-- > 0;) {
         t.shape[i] = static_cast<int64_t>(a.shape(i));
-        t.strides[i] = t.shape[i] == 1 ? dense : a.stride(i);
+        t.strides[i] = t.shape[i] == 1 || empty ? dense : a.stride(i);
         dense *= t.shape[i];
     }
     return t;
 }
 
 sepconv::MutableTensor output_view(const AnyArray &a) {
-    sepconv::ConstTensor t = view_of(a, "output");
-    return {const_cast<float *>(t.data), t.shape, -1};
+    const sepconv::ConstTensor t = view_of(a, "output");
+    sepconv::MutableTensor out(const_cast<float *>(t.data), t.shape);
+    out.strides = t.strides;
+    return out;
 }
 
 std::optional<sepconv::ConstTensor> bias_view(const std::optional<AnyArray> &bias) {
