@@ -73,7 +73,12 @@ def array_arg(value, name):
     to a new float32 array, as tf.convert_to_tensor would."""
     if value is None:
         raise ValueError(f"{name} must be an array, got None")
-    if isinstance(value, np.ndarray) or hasattr(value, "__dlpack__"):
+    if isinstance(value, np.ndarray):
+        if value.dtype.kind in "OSUV":  # no DLPack / buffer export for these
+            raise ValueError(f"{name} must be float32, got {value.dtype} (sepconv does not convert arrays; use "
+                             f"numpy.asarray({name}, numpy.float32))")
+        return value
+    if hasattr(value, "__dlpack__"):
         return value
     try:
         memoryview(value)
@@ -101,8 +106,8 @@ def output_arg(out, shape):
     return out
 
 
-def shape_of(array, name):
+def shape_of(array):
     shape = getattr(array, "shape", None)
     if shape is None:
-        shape = memoryview(array).shape
+        shape = _sepconv.shape_of(array)
     return [int(d) for d in shape]

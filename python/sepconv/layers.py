@@ -194,7 +194,7 @@ class SeparableConv2D:
     def __call__(self, inputs, out=None):
         inputs = _args.array_arg(inputs, "inputs")
         if not self.built:
-            self.build(_args.shape_of(inputs, "inputs"))
+            self.build(_args.shape_of(inputs))
         return ops.separable_conv2d(inputs, self.depthwise_kernel, self.pointwise_kernel, *self._conv_arguments(),
                                     bias=self.bias, activation=self._activation, out=out)
 

@@ -11,7 +11,7 @@ from . import _args, _sepconv
 
 def _run(op, kernel, arrays, options, bias, out):
     """Infers the output shape, allocates it and runs `kernel` (GIL released)."""
-    shapes = [_args.shape_of(a, n) for n, a in arrays]
+    shapes = [_args.shape_of(a) for _, a in arrays]
     if op == "depthwise":
         shape = _sepconv.infer_output_shape(op, shapes[0], shapes[1], [], options)
     elif op == "pointwise":

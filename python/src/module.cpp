@@ -208,6 +208,15 @@ NB_MODULE(_sepconv, m) {
         },
         "input"_a, "depthwise_filter"_a, "pointwise_filter"_a, "bias"_a.none(), "output"_a, "options"_a);
 
+    m.def(
+        "shape_of",
+        [](const AnyArray &a) {
+            std::vector<int64_t> shape;
+            for (size_t i = 0; i < a.ndim(); i++) shape.push_back(static_cast<int64_t>(a.shape(i)));
+            return shape;
+        },
+        "array"_a, "The shape of any buffer-protocol or DLPack object.");
+
     m.def("last_kernel", [] { return sepconv::last_kernel(); },
           "The AOT kernel the calling thread ran last ('' before any).");
     m.def(

@@ -45,6 +45,7 @@ CASES = [
     (lambda: sepconv.depthwise_conv2d(X.astype(np.float64), DW, ONES, "VALID"), "input must be float32, got float64"),
     (lambda: sepconv.depthwise_conv2d(X, DW.astype(np.int32), ONES, "VALID"), "filter must be float32, got int32"),
     (lambda: sepconv.depthwise_conv2d(X, np.asfortranarray(DW), ONES, "VALID"), "filter must be dense row-major"),
+    (lambda: sepconv.depthwise_conv2d(X.astype(object), DW, ONES, "VALID"), "input must be float32, got object"),
     (lambda: sepconv.depthwise_conv2d(X[:, ::-1], DW, ONES, "VALID"), "input strides must be >= 0"),
     (lambda: sepconv.depthwise_conv2d(np.ones((1, 5, 5, 4), np.float32)[..., ::2], DW, ONES, "VALID"),
      "input innermost stride must be 1"),
