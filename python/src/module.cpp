@@ -123,6 +123,22 @@ std::string padding_repr(const sepconv::Padding &p) {
     }
 }
 
+// depthwise_conv2d / pointwise_conv2d for Python: the views are made with the
+// GIL held, the kernel runs without it.
+using SingleFilterOp = void (*)(const sepconv::ConstTensor &, const sepconv::ConstTensor &,
+                                const std::optional<sepconv::ConstTensor> &, const sepconv::MutableTensor &,
+                                const sepconv::Conv2DOptions &);
+auto single_filter_op(SingleFilterOp op, const char *filter_name) {
+    return [op, filter_name](const AnyArray &input, const AnyArray &filter, const std::optional<AnyArray> &bias,
+                             const AnyArray &output, const sepconv::Conv2DOptions &options) {
+        const auto in = view_of(input, "input"), f = view_of(filter, filter_name);
+        const auto b = bias_view(bias);
+        const auto out = output_view(output);
+        nb::gil_scoped_release release;
+        op(in, f, b, out, options);
+    };
+}
+
 }  // namespace
 
 NB_MODULE(_sepconv, m) {
@@ -169,31 +185,11 @@ NB_MODULE(_sepconv, m) {
         },
         "op"_a, "input"_a, "depthwise_filter"_a, "pointwise_filter"_a, "options"_a);
 
-    // The operations write into `output` (allocated by the caller). Views are
-    // made with the GIL held; the kernel runs without it.
-    m.def(
-        "depthwise_conv2d",
-        [](const AnyArray &input, const AnyArray &filter, const std::optional<AnyArray> &bias, const AnyArray &output,
-           const sepconv::Conv2DOptions &options) {
-            const auto in = view_of(input, "input"), f = view_of(filter, "filter");
-            const auto b = bias_view(bias);
-            const auto out = output_view(output);
-            nb::gil_scoped_release release;
-            sepconv::depthwise_conv2d(in, f, b, out, options);
-        },
-        "input"_a, "filter"_a, "bias"_a.none(), "output"_a, "options"_a);
-
-    m.def(
-        "pointwise_conv2d",
-        [](const AnyArray &input, const AnyArray &filter, const std::optional<AnyArray> &bias, const AnyArray &output,
-           const sepconv::Conv2DOptions &options) {
-            const auto in = view_of(input, "input"), f = view_of(filter, "pointwise_filter");
-            const auto b = bias_view(bias);
-            const auto out = output_view(output);
-            nb::gil_scoped_release release;
-            sepconv::pointwise_conv2d(in, f, b, out, options);
-        },
-        "input"_a, "filter"_a, "bias"_a.none(), "output"_a, "options"_a);
+    // The operations write into `output` (allocated by the caller).
+    m.def("depthwise_conv2d", single_filter_op(&sepconv::depthwise_conv2d, "filter"), "input"_a, "filter"_a,
+          "bias"_a.none(), "output"_a, "options"_a);
+    m.def("pointwise_conv2d", single_filter_op(&sepconv::pointwise_conv2d, "pointwise_filter"), "input"_a,
+          "filter"_a, "bias"_a.none(), "output"_a, "options"_a);
 
     m.def(
         "separable_conv2d",

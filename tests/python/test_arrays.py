@@ -151,3 +151,24 @@ def test_kernel_queries():
     assert "sepconv_f32_pwconv_nhwc" in kernels
     sepconv.pointwise_conv2d(np.ones((1, 2, 2, 3), np.float32), np.ones((1, 1, 3, 4), np.float32))
     assert sepconv.last_kernel() == "sepconv_f32_pwconv_nhwc"
+
+
+def test_concurrent_calls_from_threads():
+    rng = np.random.default_rng(3)
+    jobs = [(rng.standard_normal((2, 24, 24, 8)).astype(np.float32),
+             rng.standard_normal((3, 3, 8, 2)).astype(np.float32),
+             rng.standard_normal((1, 1, 16, 12)).astype(np.float32)) for _ in range(8)]
+    expected = [sepconv.separable_conv2d(x, dw, pw, ONES, "SAME") for x, dw, pw in jobs]
+    results = [None] * len(jobs)
+
+    def run(i):
+        for _ in range(5):
+            results[i] = sepconv.separable_conv2d(*jobs[i], ONES, "SAME")
+
+    threads = [threading.Thread(target=run, args=(i,)) for i in range(len(jobs))]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    for got, want in zip(results, expected):
+        np.testing.assert_array_equal(got, want)
