@@ -14,5 +14,8 @@ fi
 echo "setup-tf-venv: installing TensorFlow into $venv (once; takes minutes)"
 [[ -x "$venv/bin/python" ]] || "${SEPCONV_TF_BASE_PYTHON:-$root/.venv/bin/python}" -m venv "$venv"
 "$venv/bin/python" -m pip install -q --disable-pip-version-check -r "$requirements"
-TF_CPP_MIN_LOG_LEVEL=3 "$venv/bin/python" -c "import tensorflow as tf; tf.constant(1.0)" >/dev/null
+if ! check=$(TF_CPP_MIN_LOG_LEVEL=3 "$venv/bin/python" -c "import tensorflow as tf; tf.constant(1.0)" 2>&1); then
+  echo "$check" >&2
+  exit 1
+fi
 cp "$requirements" "$stamp"
