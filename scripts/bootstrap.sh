@@ -6,7 +6,7 @@
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 
-apt_packages=(build-essential git python3 python3-venv libgtest-dev libgmock-dev libbenchmark-dev)
+apt_packages=(build-essential git python3 python3-venv python3-dev libgtest-dev libgmock-dev libbenchmark-dev)
 # Extra package sets are opt-in through SEPCONV_APT_EXTRA (space separated), e.g. for ARM or OpenCL.
 read -r -a extra <<< "${SEPCONV_APT_EXTRA:-}"
 apt_packages+=("${extra[@]}")

@@ -147,7 +147,9 @@ TEST(Errors, StridesWrongLengthOrValue) {
 
 TEST(Errors, DilationsWrongLengthOrValue) {
     Problem p;
-    expect_error(p, [] { spatial_dilations({1, 2}, DataFormat::NHWC); }, {"dilations must have 4 elements"});
+    expect_error(p, [] { spatial_dilations({1, 2, 1}, DataFormat::NHWC); }, {"dilations must have 2 ([h, w]) or 4"});
+    EXPECT_EQ(spatial_dilations({2, 3}, DataFormat::NCHW), (std::array<int64_t, 2>{2, 3}));
+    expect_error(p, [] { spatial_dilations({0, 1}, DataFormat::NHWC); }, {"dilations must all be >= 1", "[0, 1]"});
     expect_error(p, [] { spatial_dilations({1, -1, 1, 1}, DataFormat::NHWC); }, {"dilations must all be >= 1"});
     expect_error(p, [] { spatial_dilations({1, 2, 2, 2}, DataFormat::NHWC); }, {"dilations in the batch and depth"});
     p.options.dilations = {1, 0};
@@ -261,6 +263,17 @@ TEST(Errors, StridedViews) {
     Problem q;
     q.dw_view.strides = {12, 4, 2, 2};
     expect_error(q, [&] { q.separable(); }, {"depthwise_filter must be dense row-major"});
+}
+
+TEST(Errors, SizeOneDimensionsTakeAnyStride) {
+    Problem p;
+    p.input.assign(5 * 5 * 1, 1.0f);
+    p.dw.assign(3 * 3 * 1 * 4, 1.0f);
+    p.in = ConstTensor(p.input, {1, 5, 5, 1});
+    p.in.strides = {25, 5, 1, 7};  // innermost extent 1: its stride is never used
+    p.dw_view = ConstTensor(p.dw, {3, 3, 1, 4});
+    p.separable();
+    EXPECT_EQ(p.output[0], 1.0f + 4 * 4);  // bias 1 + (4 taps at the SAME corner) for each of the 4 channels
 }
 
 TEST(Errors, OutputOverlappingInput) {

@@ -27,7 +27,8 @@ ListPositions positions(DataFormat format) {
 
 std::array<int64_t, 2> spatial_pair(const std::vector<int64_t> &values, DataFormat format, const char *name) {
     if (values.size() != 4) {
-        throw Error(std::string(name) + " must have 4 elements ([1, h, w, 1] for NHWC, [1, 1, h, w] for NCHW), got " +
+        throw Error(std::string(name) + " must have " + (std::string(name) == "dilations" ? "2 ([h, w]) or " : "") +
+                    "4 elements ([1, h, w, 1] for NHWC, [1, 1, h, w] for NCHW), got " +
                     std::to_string(values.size()) + ": " + format_list(values));
     }
     for (int64_t v : values) {
@@ -118,6 +119,12 @@ std::array<int64_t, 2> spatial_strides(const std::vector<int64_t> &strides, Data
 }
 
 std::array<int64_t, 2> spatial_dilations(const std::vector<int64_t> &dilations, DataFormat format) {
+    if (dilations.size() == 2) {  // tf.nn.depthwise_conv2d's `dilations` / `rate`: [r_h, r_w]
+        for (int64_t v : dilations) {
+            if (v < 1) throw Error("dilations must all be >= 1, got " + format_list(dilations));
+        }
+        return {dilations[0], dilations[1]};
+    }
     return spatial_pair(dilations, format, "dilations");
 }
 

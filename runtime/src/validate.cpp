@@ -1,5 +1,6 @@
 #include "validate.h"
 
+#include <algorithm>
 #include <limits>
 
 #include "format.h"
@@ -56,6 +57,14 @@ std::vector<int64_t> checked_strides(const TensorView<const float> &t, const cha
         }
         for (int64_t s : strides) {
             if (s < 0) throw Error(n + " strides must be >= 0, got " + format_list(strides));
+        }
+        // A dimension of extent 1 is never stepped along: give it its dense
+        // stride, so the kernels' "innermost stride is 1" contract holds
+        // (numpy reports arbitrary strides there).
+        int64_t dense = 1;
+        for (size_t i = rank; i-- > 0;) {
+            if (t.shape[i] == 1) strides[i] = dense;
+            dense *= std::max<int64_t>(t.shape[i], 1);
         }
     }
     if (elements == 0) return strides;

@@ -63,6 +63,7 @@ struct Conv2DOptions {
 
 // tf.nn's 4-element strides / dilations ([1, s_h, s_w, 1] in NHWC,
 // [1, 1, s_h, s_w] in NCHW), checked: batch and channel entries must be 1.
+// Dilations may also be given as tf.nn.depthwise_conv2d's [r_h, r_w].
 std::array<int64_t, 2> spatial_strides(const std::vector<int64_t> &strides, DataFormat format);
 std::array<int64_t, 2> spatial_dilations(const std::vector<int64_t> &dilations, DataFormat format);
 
