@@ -229,12 +229,13 @@ void gpu_schedule_separable(SeparablePipeline p, const Halide::Target &target) {
     const int max_mid_channels = shared_bytes / (pixels * static_cast<int>(sizeof(float)));
     const Expr mid_fits = p.mid_channels <= max_mid_channels;
 
-    schedule_tiled_output(p.output, p.pointwise, {p.channels.x}, false, t.output, mid_fits);
-    p.output.specialize(mid_fits);
-    p.output.specialize_fail("sepconv: this fused separable kernel keeps the depthwise result of " +
-                             std::to_string(pixels) + " pixels in " + std::to_string(shared_bytes / 1024) +
-                             " KiB of GPU shared memory, so channels * multiplier must be at most " +
-                             std::to_string(max_mid_channels));
+    // Checked first, so the tiled and the fallback schedules below may assume it.
+    p.output.specialize(!mid_fits)
+        .specialize_fail("sepconv: this fused separable kernel keeps the depthwise result of " +
+                         std::to_string(pixels) + " pixels in " + std::to_string(shared_bytes / 1024) +
+                         " KiB of GPU shared memory, so channels * multiplier must be at most " +
+                         std::to_string(max_mid_channels));
+    schedule_tiled_output(p.output, p.pointwise, {p.channels.x}, false, t.output);
 
     // The block's depthwise result, all intermediate channels, in shared
     // memory; the threads of the block take channels (and, NCHW, columns) in
@@ -253,8 +254,6 @@ void gpu_schedule_separable(SeparablePipeline p, const Halide::Target &target) {
     order.emplace_back(n);
     mid.compute_at(p.output, block_loop(t.output))
         .store_in(MemoryType::GPUShared)
-        .bound_extent(x, t.pixels_x)
-        .bound_extent(y, t.pixels_y)
         .split(c, channel_group, channel_lane, channel_threads, TailStrategy::GuardWithIf)
         .reorder(order);
     if (threads.size() == 2) {
