@@ -183,14 +183,16 @@ GpuTile depthwise_tile(Layout layout, const Halide::Target &target) {
     return {{{x, warp, 1}, {y, block_warps, 2}}};
 }
 
-// Pointwise (a matrix product over channels): each thread holds a 4x2 (NHWC:
-// four channels, one float4, by two columns) or 8x1 (NCHW: eight channels of
-// one column) tile, so each loaded input is used 4 or 8 times and each loaded
-// weight 2 or, broadcast across the warp, 32 times.
+// Pointwise (a matrix product over channels): each thread holds 16
+// accumulators (NHWC: four channels, one float4, by four columns; NCHW: two
+// columns, one float2, by eight channels), so per input channel it loads 8
+// (NHWC) or 10 (NCHW) values for 16 multiply-adds, where a 4x2 tile loads 6
+// for 8. Loads that neighbouring threads share (NHWC inputs, NCHW weights)
+// are broadcasts within the warp.
 GpuTile pointwise_tile(Layout layout, const Halide::Target &target) {
     const int warp = gpu_warp_size(target);
-    if (layout == Layout::NHWC) return {{{c, warp / 2, 4}, {x, block_warps / 2, 2}, {y, 4, 1}}, true};
-    return {{{x, warp, 1}, {c, block_warps, 8}}};
+    if (layout == Layout::NHWC) return {{{c, warp / 2, 4}, {x, block_warps / 2, 4}, {y, 4, 1}}, true};
+    return {{{x, warp / 2, 2}, {c, 2 * block_warps, 8}}, true};
 }
 
 // Fused separable: a block covers 8 pixels and up to 64 output channels; the
