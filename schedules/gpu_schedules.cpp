@@ -61,11 +61,8 @@ Var block_of(const Var &v) { return Var(v.name() + "_block"); }
 Var thread_of(const Var &v) { return Var(v.name() + "_thread"); }
 Var reg_of(const Var &v) { return Var(v.name() + "_reg"); }
 
-// The loop the per-thread accumulator is computed in (the innermost thread
-// loop), and the one a block-wide intermediate is computed in (the innermost
-// block loop).
+// The loop the per-thread accumulator is computed in: the innermost thread loop.
 Var thread_loop(const GpuTile &t) { return thread_of(t.dims.front().var); }
-Var block_loop(const GpuTile &t) { return block_of(t.dims.front().var); }
 
 // The extent of one of `output`'s dimensions, by variable.
 Expr extent_of(Func output, const Var &v) {
@@ -87,10 +84,19 @@ Expr fits_register_tile(Func output, const GpuTile &t) {
 
 // Cuts `stage` (an output) into blocks and threads as `t` says; with
 // `registers` false every thread computes one output. The dimensions of the
-// output not in the tile become block dimensions too (fused, as GPUs have
-// three).
-void tile_for_gpu(Halide::Stage stage, const std::vector<Var> &args, const GpuTile &t, bool registers) {
+// output not in the tile become block dimensions too. GPUs have three block
+// dimensions, the second and third at most 65535 blocks, so those are the
+// tiled ones (a few hundred blocks at most) and the untiled ones, fused with
+// the innermost tiled one (rows or channels times the batch, which can run to
+// hundreds of thousands), are the first. Returns the innermost block loop
+// (where a block-wide intermediate is computed).
+Var tile_for_gpu(Halide::Stage stage, const std::vector<Var> &args, const GpuTile &t, bool registers) {
     std::vector<VarOrRVar> regs, threads, blocks;
+    for (const Var &a : args) {
+        bool tiled = false;
+        for (const TileDim &d : t.dims) tiled = tiled || d.var.same_as(a);
+        if (!tiled) blocks.emplace_back(a);
+    }
     for (const TileDim &d : t.dims) {
         const int per_thread = registers ? d.per_thread : 1;
         stage.split(d.var, outer_of(d.var), reg_of(d.var), per_thread, TailStrategy::ShiftInwards)
@@ -99,21 +105,16 @@ void tile_for_gpu(Halide::Stage stage, const std::vector<Var> &args, const GpuTi
         threads.emplace_back(thread_of(d.var));
         blocks.emplace_back(block_of(d.var));
     }
-    for (const Var &a : args) {
-        bool tiled = false;
-        for (const TileDim &d : t.dims) tiled = tiled || d.var.same_as(a);
-        if (!tiled) blocks.emplace_back(a);
-    }
     std::vector<VarOrRVar> order = regs;
     order.insert(order.end(), threads.begin(), threads.end());
     order.insert(order.end(), blocks.begin(), blocks.end());
     stage.reorder(order);
     while (blocks.size() > 3) {
-        const Var inner = blocks[blocks.size() - 2].var, outer = blocks.back().var;
+        const Var inner = blocks[0].var, outer = blocks[1].var;
         const Var fused(inner.name() + "_" + outer.name());
         stage.fuse(inner, outer, fused);
-        blocks.pop_back();
-        blocks.back() = fused;
+        blocks.erase(blocks.begin());
+        blocks[0] = fused;
     }
     switch (blocks.size()) {
     case 1: stage.gpu_blocks(blocks[0]); break;
@@ -132,6 +133,7 @@ void tile_for_gpu(Halide::Stage stage, const std::vector<Var> &args, const GpuTi
             stage.unroll(regs[i].var);
         }
     }
+    return blocks[0].var;
 }
 
 // The accumulator `acc` (pure bias + one update over `reduction`, innermost
@@ -162,16 +164,17 @@ void accumulate_in_registers(Halide::Stage pure, Halide::Stage update, const std
 
 // Tiles `output` by `t` (specialized on the output being one register tile
 // large, and on `also`) and computes its accumulator per thread. Smaller
-// outputs take one output per thread.
-void schedule_tiled_output(Func output, Func acc, const std::vector<RVar> &reduction, bool unroll_reduction,
+// outputs take one output per thread. Returns the innermost block loop.
+Var schedule_tiled_output(Func output, Func acc, const std::vector<RVar> &reduction, bool unroll_reduction,
                            const GpuTile &t, Expr also = Halide::Internal::const_true()) {
     const Expr fits = fits_register_tile(output, t) && also;
     tile_for_gpu(output.specialize(fits), output.args(), t, true);
-    tile_for_gpu(output, output.args(), t, false);
+    const Var block = tile_for_gpu(output, output.args(), t, false);
     acc.compute_at(output, thread_loop(t));
     accumulate_in_registers(acc.specialize(fits), acc.update().specialize(fits), reduction, unroll_reduction, t,
                             true);
     accumulate_in_registers(acc, acc.update(), reduction, unroll_reduction, t, false);
+    return block;
 }
 
 // Depthwise: channels (NHWC) or columns (NCHW) across a warp; each thread
@@ -237,7 +240,7 @@ void gpu_schedule_separable(SeparablePipeline p, const Halide::Target &target) {
                          std::to_string(pixels) + " pixels in " + std::to_string(shared_bytes / 1024) +
                          " KiB of GPU shared memory, so channels * multiplier must be at most " +
                          std::to_string(max_mid_channels));
-    schedule_tiled_output(p.output, p.pointwise, {p.channels.x}, false, t.output);
+    const Var block = schedule_tiled_output(p.output, p.pointwise, {p.channels.x}, false, t.output);
 
     // The block's depthwise result, all intermediate channels, in shared
     // memory; the threads of the block take channels (and, NCHW, columns) in
@@ -254,7 +257,7 @@ void gpu_schedule_separable(SeparablePipeline p, const Halide::Target &target) {
     if (threads.size() == 2) order.emplace_back(y);  // NCHW: one row of pixels
     order.emplace_back(channel_group);
     order.emplace_back(n);
-    mid.compute_at(p.output, block_loop(t.output))
+    mid.compute_at(p.output, block)
         .store_in(MemoryType::GPUShared)
         .split(c, channel_group, channel_lane, channel_threads, TailStrategy::GuardWithIf)
         .reorder(order);
