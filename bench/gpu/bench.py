@@ -40,18 +40,21 @@ def device_bandwidth_gbs(iterations=20):
     return 2 * n * 4 / seconds / 1e9
 
 
-def median_ms(fn, iterations):
+def ms_per_run(fn, iterations):
+    """As sepconv_gpu_bench: `iterations` runs back to back between two CUDA
+    events, the median of 5 such batches, after 3 warm-up runs."""
     for _ in range(3):
         fn()
     torch.cuda.synchronize()
     times = []
-    for _ in range(iterations):
+    for _ in range(5):
         start, end = torch.cuda.Event(enable_timing=True), torch.cuda.Event(enable_timing=True)
         start.record()
-        fn()
+        for _ in range(iterations):
+            fn()
         end.record()
         torch.cuda.synchronize()
-        times.append(start.elapsed_time(end))
+        times.append(start.elapsed_time(end) / iterations)
     times.sort()
     return times[len(times) // 2]
 
@@ -84,7 +87,7 @@ def torch_layer_ms(row, iterations):
             return F.conv2d(F.conv2d(x, dw, None, stride, pad, dilation, c), pw, bias)
 
         with torch.no_grad():
-            times = (median_ms(run_dw, iterations), median_ms(run_pw, iterations), median_ms(run_pair, iterations))
+            times = (ms_per_run(run_dw, iterations), ms_per_run(run_pw, iterations), ms_per_run(run_pair, iterations))
         if best is None or times[2] < best[2]:
             best = times + ("channels_last" if memory_format == torch.channels_last else "NCHW",)
     return best

@@ -56,20 +56,25 @@ Buffer<float> random_buffer(std::vector<int> halide_shape, std::mt19937 &rng) {
     return b;
 }
 
-// Median milliseconds of `iterations` runs of `run` (after two warm-up runs),
-// each followed by a device synchronization.
+// Milliseconds per run: `iterations` runs back to back (queued on the
+// device, as a network would run them) then one synchronization; the median
+// of 5 such batches, after two warm-up runs (which also copy the inputs to
+// the device).
 template <typename F>
-double median_ms(F run, halide_buffer_t *output, int iterations) {
+double ms_per_run(F run, halide_buffer_t *output, int iterations) {
     for (int i = 0; i < 2; i++) {
         if (run() != 0) return NAN;
     }
     halide_device_sync(nullptr, output);
     std::vector<double> ms;
-    for (int i = 0; i < iterations; i++) {
+    for (int batch = 0; batch < 5; batch++) {
         const auto t0 = std::chrono::steady_clock::now();
-        if (run() != 0) return NAN;
+        for (int i = 0; i < iterations; i++) {
+            if (run() != 0) return NAN;
+        }
         halide_device_sync(nullptr, output);
-        ms.push_back(std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count());
+        ms.push_back(std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count() /
+                     iterations);
     }
     std::sort(ms.begin(), ms.end());
     return ms[ms.size() / 2];
@@ -122,10 +127,10 @@ void bench_layer(Backend backend, const Layer &l, int batch, int iterations, std
         return sep->call(input.raw_buffer(), dw_filter.raw_buffer(), pw_filter.raw_buffer(), pw_bias.raw_buffer(), g,
                          none, out_fused.raw_buffer());
     };
-    const double dw_ms = median_ms(run_dw, mid_out.raw_buffer(), iterations);
-    const double pw_ms = median_ms(run_pw, out_pair.raw_buffer(), iterations);
-    const double pair_ms = median_ms(run_pair, out_pair.raw_buffer(), iterations);
-    const double fused_ms = median_ms(run_fused, out_fused.raw_buffer(), iterations);
+    const double dw_ms = ms_per_run(run_dw, mid_out.raw_buffer(), iterations);
+    const double pw_ms = ms_per_run(run_pw, out_pair.raw_buffer(), iterations);
+    const double pair_ms = ms_per_run(run_pair, out_pair.raw_buffer(), iterations);
+    const double fused_ms = ms_per_run(run_fused, out_fused.raw_buffer(), iterations);
     const double diff = max_abs_diff(out_pair, out_fused);
 
     // Compulsory traffic: every input, weight and output once.
