@@ -156,24 +156,49 @@ void accumulate_in_registers(Halide::Stage pure, Halide::Stage update, const std
             pure.vectorize(d.var, d.per_thread);
             update.vectorize(d.var, d.per_thread);
         } else {
-            pure.unroll(d.var, d.per_thread);
-            update.unroll(d.var, d.per_thread);
+            // Guarded rather than rounded up: where Halide cannot tell which
+            // specialization's tile the accumulator has, the other ones' tiles
+            // must not grow it (GPU kernels allocate only constant sizes).
+            pure.unroll(d.var, d.per_thread, TailStrategy::GuardWithIf);
+            update.unroll(d.var, d.per_thread, TailStrategy::GuardWithIf);
         }
     }
 }
 
-// Tiles `output` by `t` (specialized on the output being one register tile
-// large, and on `also`) and computes its accumulator per thread. Smaller
-// outputs take one output per thread. Returns the innermost block loop.
+// A block tile, and when (besides the output being at least one register
+// tile large) to use it.
+struct TileChoice {
+    GpuTile tile;
+    Expr when = Halide::Internal::const_true();
+};
+
+// Whether choices[i] is the one used: it applies and no earlier one does
+// (spelled out, so inside each specialization Halide knows which register
+// tile the accumulator has, and sizes it as a constant).
+Expr chosen(Func output, const std::vector<TileChoice> &choices, size_t i) {
+    Expr when = fits_register_tile(output, choices[i].tile) && choices[i].when;
+    for (size_t j = 0; j < i; j++) when = when && !(fits_register_tile(output, choices[j].tile) && choices[j].when);
+    return when;
+}
+
+// Tiles `output` by the first of `choices` that applies (a specialization
+// each) and computes its accumulator per thread. Outputs no choice fits take
+// one output per thread in the last choice's block shape. Returns the
+// innermost block loop.
 Var schedule_tiled_output(Func output, Func acc, const std::vector<RVar> &reduction, bool unroll_reduction,
-                           const GpuTile &t, Expr also = Halide::Internal::const_true()) {
-    const Expr fits = fits_register_tile(output, t) && also;
-    tile_for_gpu(output.specialize(fits), output.args(), t, true);
-    const Var block = tile_for_gpu(output, output.args(), t, false);
-    acc.compute_at(output, thread_loop(t));
-    accumulate_in_registers(acc.specialize(fits), acc.update().specialize(fits), reduction, unroll_reduction, t,
-                            true);
-    accumulate_in_registers(acc, acc.update(), reduction, unroll_reduction, t, false);
+                          const std::vector<TileChoice> &choices) {
+    for (size_t i = 0; i < choices.size(); i++) {
+        tile_for_gpu(output.specialize(chosen(output, choices, i)), output.args(), choices[i].tile, true);
+    }
+    const GpuTile &last = choices.back().tile;
+    const Var block = tile_for_gpu(output, output.args(), last, false);
+    acc.compute_at(output, thread_loop(last));
+    for (size_t i = 0; i < choices.size(); i++) {
+        const Expr when = chosen(output, choices, i);
+        accumulate_in_registers(acc.specialize(when), acc.update().specialize(when), reduction, unroll_reduction,
+                                choices[i].tile, true);
+    }
+    accumulate_in_registers(acc, acc.update(), reduction, unroll_reduction, last, false);
     return block;
 }
 
@@ -198,79 +223,80 @@ GpuTile pointwise_tile(Layout layout, const Halide::Target &target) {
     return {{{x, warp / 2, 2}, {c, 2 * block_warps, 8}}, true};
 }
 
-// Fused separable: a block covers 8 pixels and up to 64 output channels; the
-// depthwise result for its pixels and all intermediate channels is computed
-// first, into shared memory, then read by the pointwise threads (a broadcast:
-// every thread of a pixel reads the same word).
+// Fused separable: a block covers 16 or 8 pixels and up to 64 output
+// channels. The depthwise result for its pixels and all intermediate channels
+// is computed first, into shared memory, then read by the pointwise threads
+// (a broadcast: every thread of a pixel reads the same word). Shared memory
+// bounds the pixels times the intermediate channels, so the wider tile (two
+// pixels per thread: each weight load feeds 8 multiply-adds, not 4) is for
+// layers with fewer channels, such as MobileNet's first, bandwidth-bound ones.
 struct SeparableTile {
-    GpuTile output;           // the pointwise threads
-    GpuTile mid;              // the depthwise threads (per_thread unused)
-    int pixels_x, pixels_y;   // the block's pixels
+    GpuTile output;  // the pointwise threads
+    int pixels;      // per block
 };
 
-SeparableTile separable_tile(Layout layout, const Halide::Target &target) {
+// Widest first.
+std::vector<SeparableTile> separable_tiles(Layout layout, const Halide::Target &target) {
     const int warp = gpu_warp_size(target);
     if (layout == Layout::NHWC) {
-        return {{{{c, warp / 2, 4}, {x, 4, 1}, {y, 2, 1}}, true}, {{{c, warp / 2, 1}, {x, 4, 1}, {y, 2, 1}}}, 4, 2};
+        return {{{{{c, warp / 2, 4}, {x, 4, 2}, {y, 2, 1}}, true}, 16}, {{{{c, warp / 2, 4}, {x, 4, 1}, {y, 2, 1}}, true}, 8}};
     }
-    return {{{{x, 8, 1}, {c, warp / 2, 4}}}, {{{x, 8, 1}, {c, warp / 2, 1}}}, 8, 1};
+    return {{{{{x, 8, 1}, {c, warp / 2, 4}}}, 8}};
 }
 
 }  // namespace
 
 void gpu_schedule_depthwise(DepthwisePipeline p, const Halide::Target &target) {
     schedule_tiled_output(p.output, p.depthwise, {p.taps.x, p.taps.y}, p.taps_known,
-                          depthwise_tile(p.layout, target));
+                          {{depthwise_tile(p.layout, target)}});
 }
 
 void gpu_schedule_pointwise(PointwisePipeline p, const Halide::Target &target) {
-    schedule_tiled_output(p.output, p.pointwise, {p.channels.x}, false, pointwise_tile(p.layout, target));
+    schedule_tiled_output(p.output, p.pointwise, {p.channels.x}, false, {{pointwise_tile(p.layout, target)}});
 }
 
 void gpu_schedule_separable(SeparablePipeline p, const Halide::Target &target) {
-    const SeparableTile t = separable_tile(p.layout, target);
-    const int pixels = t.pixels_x * t.pixels_y;
+    const std::vector<SeparableTile> tiles = separable_tiles(p.layout, target);
     const int shared_bytes = gpu_shared_memory_bytes(target);
-    const int max_mid_channels = shared_bytes / (pixels * static_cast<int>(sizeof(float)));
-    const Expr mid_fits = p.mid_channels <= max_mid_channels;
+    auto max_mid_channels = [&](const SeparableTile &t) {
+        return shared_bytes / (t.pixels * static_cast<int>(sizeof(float)));
+    };
+    std::vector<TileChoice> choices;
+    for (const SeparableTile &t : tiles) choices.push_back({t.output, p.mid_channels <= max_mid_channels(t)});
 
-    // Checked first, so the tiled and the fallback schedules below may assume it.
-    p.output.specialize(!mid_fits)
+    // Checked first, so the schedules below may assume it.
+    const SeparableTile &narrowest = tiles.back();
+    p.output.specialize(p.mid_channels > max_mid_channels(narrowest))
         .specialize_fail("sepconv: this fused separable kernel keeps the depthwise result of " +
-                         std::to_string(pixels) + " pixels in " + std::to_string(shared_bytes / 1024) +
+                         std::to_string(narrowest.pixels) + " pixels in " + std::to_string(shared_bytes / 1024) +
                          " KiB of GPU shared memory, so channels * multiplier must be at most " +
-                         std::to_string(max_mid_channels));
-    const Var block = schedule_tiled_output(p.output, p.pointwise, {p.channels.x}, false, t.output);
+                         std::to_string(max_mid_channels(narrowest)));
+    const Var block = schedule_tiled_output(p.output, p.pointwise, {p.channels.x}, false, choices);
 
     // The block's depthwise result, all intermediate channels, in shared
-    // memory; the threads of the block take channels (and, NCHW, columns) in
-    // turn. Each value is accumulated in a register first.
+    // memory; the threads of the block take channels (and the block's
+    // pixels) in turn. Each value is accumulated in a register first.
     Func mid = p.depthwise.in();
-    const Var channel_group("c_group"), channel_lane("c_lane");
-    std::vector<VarOrRVar> threads, order;
-    int channel_threads = 1;
-    for (const TileDim &d : t.mid.dims) {
-        if (d.var.same_as(c)) channel_threads = d.threads;
-        threads.emplace_back(d.var.same_as(c) ? channel_lane : d.var);
-    }
-    order = threads;
-    if (threads.size() == 2) order.emplace_back(y);  // NCHW: one row of pixels
-    order.emplace_back(channel_group);
-    order.emplace_back(n);
-    mid.compute_at(p.output, block)
-        .store_in(MemoryType::GPUShared)
-        .split(c, channel_group, channel_lane, channel_threads, TailStrategy::GuardWithIf)
-        .reorder(order);
-    if (threads.size() == 2) {
-        mid.gpu_threads(threads[0], threads[1]);
-    } else {
-        mid.gpu_threads(threads[0], threads[1], threads[2]);
-    }
+    mid.compute_at(p.output, block).store_in(MemoryType::GPUShared);
     // NCHW: columns contiguous in shared memory, so a warp's pixels fall in
     // different banks.
     if (p.layout == Layout::NCHW) mid.reorder_storage(x, y, c, n);
+    // The same thread shape as the pointwise stage (NHWC: channels by 4
+    // columns by 2 rows; NCHW: 8 columns by channels), so no thread idles in
+    // either; a wider tile's extra columns are a serial loop.
+    const Var channel_group("c_group"), channel_lane("c_lane"), column_group("x_group"), column_lane("x_lane");
+    const TileDim &threads_c = tiles.back().output.dims[p.layout == Layout::NHWC ? 0 : 1];
+    const TileDim &threads_x = tiles.back().output.dims[p.layout == Layout::NHWC ? 1 : 0];
+    mid.split(c, channel_group, channel_lane, threads_c.threads, TailStrategy::GuardWithIf)
+        .split(x, column_group, column_lane, threads_x.threads, TailStrategy::GuardWithIf);
+    if (p.layout == Layout::NHWC) {
+        mid.reorder(channel_lane, column_lane, y, column_group, channel_group, n)
+            .gpu_threads(channel_lane, column_lane, y);
+    } else {
+        mid.reorder(column_lane, channel_lane, y, column_group, channel_group, n).gpu_threads(column_lane, channel_lane);
+    }
 
-    p.depthwise.compute_at(mid, threads.front().var);
+    p.depthwise.compute_at(mid, p.layout == Layout::NHWC ? channel_lane : column_lane);
     if (p.taps_known) p.depthwise.update().unroll(p.taps.x).unroll(p.taps.y);
 }
 

@@ -3,7 +3,8 @@
 // (kernels 1..7, strides, dilations, multipliers, SAME / VALID / explicit
 // padding, odd sizes, bias on/off (off is a zero-stride buffer), every
 // activation, both layouts), plus one multi-block layer per variant so the
-// register-tiled paths and the block tails run.
+// register-tiled paths and the block tails run (and, separable, one with
+// many intermediate channels for the narrow fused tile).
 //
 // Each backend's cases skip, with the Halide runtime's reason, where no
 // device of it exists (no CUDA GPU; no OpenCL platform). PoCL gives OpenCL a
@@ -258,6 +259,18 @@ Case layer_case(const GpuKernel &kernel) {
     return k;
 }
 
+// Separable: 900 intermediate channels, more than the wide fused tile's
+// shared memory holds on either backend, so the narrow tile runs.
+Case many_channels_case(const GpuKernel &kernel) {
+    Case k = layer_case(kernel);
+    k.n = 1;
+    k.h = 5;
+    k.w = 9;
+    k.c = 900 / k.m;
+    k.out_c = 19;
+    return k;
+}
+
 std::vector<const GpuKernel *> all_kernels() {
     std::vector<const GpuKernel *> v;
     for (int i = 0; i < kGpuKernelCount; i++) v.push_back(&kGpuKernels[i]);
@@ -278,6 +291,7 @@ TEST_P(GpuKernelTest, RandomGridAndLayerMatchReference) {
     const int cases = env_int("SEPCONV_GPU_GRID_CASES", 24);
     for (int i = 0; i < cases && !HasFailure(); i++) expect_matches_reference(kernel, random_case(kernel, rng), rng);
     if (!HasFailure()) expect_matches_reference(kernel, layer_case(kernel), rng);
+    if (!HasFailure() && kernel.op == Op::Separable) expect_matches_reference(kernel, many_channels_case(kernel), rng);
 }
 
 INSTANTIATE_TEST_SUITE_P(Variants, GpuKernelTest, ::testing::ValuesIn(all_kernels()),
