@@ -84,12 +84,13 @@ Expr fits_register_tile(Func output, const GpuTile &t) {
 
 // Cuts `stage` (an output) into blocks and threads as `t` says; with
 // `registers` false every thread computes one output. The dimensions of the
-// output not in the tile become block dimensions too. GPUs have three block
-// dimensions, the second and third at most 65535 blocks, so those are the
-// tiled ones (a few hundred blocks at most) and the untiled ones, fused with
-// the innermost tiled one (rows or channels times the batch, which can run to
-// hundreds of thousands), are the first. Returns the innermost block loop
-// (where a block-wide intermediate is computed).
+// output not in the tile become block dimensions too, innermost. GPUs have
+// three block dimensions, the second and third at most 65535 blocks, so the
+// innermost ones are fused into the first until three are left: it takes
+// what grows with the batch (rows or channels times the batch can run to
+// hundreds of thousands), the other two are tiled dimensions (a few hundred
+// blocks at most). Returns the innermost block loop (where a block-wide
+// intermediate is computed).
 Var tile_for_gpu(Halide::Stage stage, const std::vector<Var> &args, const GpuTile &t, bool registers) {
     std::vector<VarOrRVar> regs, threads, blocks;
     for (const Var &a : args) {
