@@ -21,6 +21,8 @@ public:
     GeneratorParam<int> multiplier{"multiplier", 0};
     GeneratorParam<int> stride{"stride", 0};  // both directions; 0: stride_x, stride_y
     GeneratorParam<Activation> activation{"activation", Activation::Runtime, activation_names};
+    // Schedule knobs overriding the hand schedule (schedules/knobs.h): "name=value,...".
+    GeneratorParam<std::string> knobs{"knobs", ""};
 
     // NHWC: [channels, width, height, batch]; NCHW: [width, height, channels, batch]
     Input<Buffer<float, 4>> input{"input"};
@@ -100,7 +102,7 @@ public:
             activated.compute_inline();
             schedules::schedule_depthwise({output, dw.result, dw.taps, layout, kernel_w > 0 && kernel_h > 0,
                                            g.multiplier, output.dim(c_dim).extent(), output.dim(x_dim).extent()},
-                                          get_target());
+                                          get_target(), schedules::Knobs::parse(knobs));
         }
     }
 };

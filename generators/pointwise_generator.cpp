@@ -15,6 +15,8 @@ class Pointwise : public Generator<Pointwise> {
 public:
     GeneratorParam<Layout> layout{"layout", Layout::NHWC, layout_names};
     GeneratorParam<Activation> activation{"activation", Activation::Runtime, activation_names};
+    // Schedule knobs overriding the hand schedule (schedules/knobs.h): "name=value,...".
+    GeneratorParam<std::string> knobs{"knobs", ""};
 
     // NHWC: [in_channels, width, height, batch]; NCHW: [width, height, in_channels, batch]
     Input<Buffer<float, 4>> input{"input"};
@@ -65,7 +67,7 @@ public:
             activated.compute_inline();
             schedules::schedule_pointwise({output, pw.result, pw.channels, layout, output.dim(c_dim).extent(),
                                            output.dim(x_dim).extent()},
-                                          get_target());
+                                          get_target(), schedules::Knobs::parse(knobs));
         }
     }
 };

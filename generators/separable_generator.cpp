@@ -22,6 +22,8 @@ public:
     GeneratorParam<int> multiplier{"multiplier", 0};
     GeneratorParam<int> stride{"stride", 0};
     GeneratorParam<Activation> activation{"activation", Activation::Runtime, activation_names};
+    // Schedule knobs overriding the hand schedule (schedules/knobs.h): "name=value,...".
+    GeneratorParam<std::string> knobs{"knobs", ""};
 
     // NHWC: [channels, width, height, batch]; NCHW: [width, height, channels, batch]
     Input<Buffer<float, 4>> input{"input"};
@@ -110,7 +112,7 @@ public:
             schedules::schedule_separable({output, dw.result, dw.taps, pw.result, pw.channels, layout,
                                            kernel_w > 0 && kernel_h > 0, g.multiplier, mid_channels,
                                            output.dim(c_dim).extent(), output.dim(x_dim).extent()},
-                                          get_target());
+                                          get_target(), schedules::Knobs::parse(knobs));
         }
     }
 };

@@ -107,39 +107,47 @@ constexpr int gemm_blocked = 6;
 
 }  // namespace
 
-void cpu_schedule_depthwise(DepthwisePipeline p, const Halide::Target &target) {
+void cpu_schedule_depthwise(DepthwisePipeline p, const Halide::Target &target, const Knobs &knobs) {
     const int lanes = float_lanes(target);
     // One vector of channels by half the register file of columns: a
     // depthwise filter vector is reused only along the row, and the other half
     // of the registers holds input and filter vectors.
-    const int columns = vector_registers(target) / 2;
-    accumulate_in_registers(p.output, p.depthwise, {p.taps.x, p.taps.y}, p.taps_known,
-                            tiles_largest_first(p.layout, 1, columns, lanes), lanes, p.out_channels, p.out_width);
+    const int vectors = knobs.get("dw_vectors", 1);
+    const int columns = knobs.get("dw_columns", vector_registers(target) / 2);
+    const bool unroll_taps = p.taps_known && knobs.get("dw_unroll_taps", 1) != 0;
+    accumulate_in_registers(p.output, p.depthwise, {p.taps.x, p.taps.y}, unroll_taps,
+                            tiles_largest_first(p.layout, vectors, columns, lanes), lanes, p.out_channels,
+                            p.out_width);
 }
 
-void cpu_schedule_pointwise(PointwisePipeline p, const Halide::Target &target) {
-    const int lanes = float_lanes(target);
-    accumulate_in_registers(p.output, p.pointwise, {p.channels.x}, false,
-                            tiles_largest_first(p.layout, gemm_inner_vectors(target), gemm_blocked, lanes), lanes,
-                            p.out_channels, p.out_width);
+// The pointwise GEMM tile, the same for the 1x1 and the fused separable.
+static std::vector<RegisterTile> gemm_tiles(Layout layout, const Halide::Target &target, const Knobs &knobs) {
+    return tiles_largest_first(layout, knobs.get("pw_vectors", gemm_inner_vectors(target)),
+                               knobs.get("pw_columns", gemm_blocked), float_lanes(target));
 }
 
-void cpu_schedule_separable(SeparablePipeline p, const Halide::Target &target) {
+void cpu_schedule_pointwise(PointwisePipeline p, const Halide::Target &target, const Knobs &knobs) {
+    accumulate_in_registers(p.output, p.pointwise, {p.channels.x}, false, gemm_tiles(p.layout, target, knobs),
+                            float_lanes(target), p.out_channels, p.out_width);
+}
+
+void cpu_schedule_separable(SeparablePipeline p, const Halide::Target &target, const Knobs &knobs) {
     const int lanes = float_lanes(target);
-    accumulate_in_registers(p.output, p.pointwise, {p.channels.x}, false,
-                            tiles_largest_first(p.layout, gemm_inner_vectors(target), gemm_blocked, lanes), lanes,
-                            p.out_channels, p.out_width);
+    accumulate_in_registers(p.output, p.pointwise, {p.channels.x}, false, gemm_tiles(p.layout, target, knobs),
+                            lanes, p.out_channels, p.out_width);
 
     // Fusion: the depthwise result for one tile of output columns (all
     // intermediate channels) is computed right before the pointwise tiles
     // that read it, so it stays in L1 and never goes to memory.
     // In NHWC that is a tile of columns (bo); in NCHW the tiles block
     // channels, so the whole row (yn) is computed first.
-    const Var at = p.layout == Layout::NHWC ? Var("bo") : Var("yn");
+    // Knob fused_per_row: 1 computes the whole row first in NHWC too.
+    const bool per_row = p.layout == Layout::NCHW || knobs.get("fused_per_row", 0) != 0;
+    const Var at = per_row ? Var("yn") : Var("bo");
     p.depthwise.compute_at(p.output, at).vectorize(c, lanes, TailStrategy::GuardWithIf);
     Halide::Stage update = p.depthwise.update();
     update.reorder(c, x, p.taps.x, p.taps.y).vectorize(c, lanes, TailStrategy::GuardWithIf);
-    if (p.taps_known) update.unroll(p.taps.x).unroll(p.taps.y);
+    if (p.taps_known && knobs.get("dw_unroll_taps", 1) != 0) update.unroll(p.taps.x).unroll(p.taps.y);
 }
 
 }  // namespace sepconv::schedules

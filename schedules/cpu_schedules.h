@@ -5,8 +5,8 @@
 
 namespace sepconv::schedules {
 
-void cpu_schedule_depthwise(DepthwisePipeline p, const Halide::Target &target);
-void cpu_schedule_pointwise(PointwisePipeline p, const Halide::Target &target);
-void cpu_schedule_separable(SeparablePipeline p, const Halide::Target &target);
+void cpu_schedule_depthwise(DepthwisePipeline p, const Halide::Target &target, const Knobs &knobs);
+void cpu_schedule_pointwise(PointwisePipeline p, const Halide::Target &target, const Knobs &knobs);
+void cpu_schedule_separable(SeparablePipeline p, const Halide::Target &target, const Knobs &knobs);
 
 }  // namespace sepconv::schedules

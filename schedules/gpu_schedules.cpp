@@ -247,16 +247,16 @@ std::vector<SeparableTile> separable_tiles(Layout layout, const Halide::Target &
 
 }  // namespace
 
-void gpu_schedule_depthwise(DepthwisePipeline p, const Halide::Target &target) {
+void gpu_schedule_depthwise(DepthwisePipeline p, const Halide::Target &target, const Knobs &) {
     schedule_tiled_output(p.output, p.depthwise, {p.taps.x, p.taps.y}, p.taps_known,
                           {{depthwise_tile(p.layout, target)}});
 }
 
-void gpu_schedule_pointwise(PointwisePipeline p, const Halide::Target &target) {
+void gpu_schedule_pointwise(PointwisePipeline p, const Halide::Target &target, const Knobs &) {
     schedule_tiled_output(p.output, p.pointwise, {p.channels.x}, false, {{pointwise_tile(p.layout, target)}});
 }
 
-void gpu_schedule_separable(SeparablePipeline p, const Halide::Target &target) {
+void gpu_schedule_separable(SeparablePipeline p, const Halide::Target &target, const Knobs &) {
     const std::vector<SeparableTile> tiles = separable_tiles(p.layout, target);
     const int shared_bytes = gpu_shared_memory_bytes(target);
     auto max_mid_channels = [&](const SeparableTile &t) {

@@ -7,8 +7,8 @@
 
 namespace sepconv::schedules {
 
-void gpu_schedule_depthwise(DepthwisePipeline p, const Halide::Target &target);
-void gpu_schedule_pointwise(PointwisePipeline p, const Halide::Target &target);
-void gpu_schedule_separable(SeparablePipeline p, const Halide::Target &target);
+void gpu_schedule_depthwise(DepthwisePipeline p, const Halide::Target &target, const Knobs &knobs);
+void gpu_schedule_pointwise(PointwisePipeline p, const Halide::Target &target, const Knobs &knobs);
+void gpu_schedule_separable(SeparablePipeline p, const Halide::Target &target, const Knobs &knobs);
 
 }  // namespace sepconv::schedules

@@ -6,19 +6,31 @@
 
 namespace sepconv::schedules {
 
-void schedule_depthwise(DepthwisePipeline p, const Halide::Target &target) {
-    if (target.has_gpu_feature()) return gpu_schedule_depthwise(p, target);
-    cpu_schedule_depthwise(p, target);
+void schedule_depthwise(DepthwisePipeline p, const Halide::Target &target, const Knobs &knobs) {
+    if (target.has_gpu_feature()) {
+        gpu_schedule_depthwise(p, target, knobs);
+    } else {
+        cpu_schedule_depthwise(p, target, knobs);
+    }
+    knobs.check_all_read("depthwise");
 }
 
-void schedule_pointwise(PointwisePipeline p, const Halide::Target &target) {
-    if (target.has_gpu_feature()) return gpu_schedule_pointwise(p, target);
-    cpu_schedule_pointwise(p, target);
+void schedule_pointwise(PointwisePipeline p, const Halide::Target &target, const Knobs &knobs) {
+    if (target.has_gpu_feature()) {
+        gpu_schedule_pointwise(p, target, knobs);
+    } else {
+        cpu_schedule_pointwise(p, target, knobs);
+    }
+    knobs.check_all_read("pointwise");
 }
 
-void schedule_separable(SeparablePipeline p, const Halide::Target &target) {
-    if (target.has_gpu_feature()) return gpu_schedule_separable(p, target);
-    cpu_schedule_separable(p, target);
+void schedule_separable(SeparablePipeline p, const Halide::Target &target, const Knobs &knobs) {
+    if (target.has_gpu_feature()) {
+        gpu_schedule_separable(p, target, knobs);
+    } else {
+        cpu_schedule_separable(p, target, knobs);
+    }
+    knobs.check_all_read("separable");
 }
 
 }  // namespace sepconv::schedules

@@ -6,6 +6,7 @@
 
 #include "Halide.h"
 #include "algorithm.h"
+#include "knobs.h"
 
 namespace sepconv::schedules {
 
@@ -44,10 +45,12 @@ struct SeparablePipeline {
     Halide::Expr out_channels, out_width;
 };
 
-// Schedule a pipeline for `target` (dispatching on CPU / GPU). Pipelines are
-// taken by value: Funcs are handles, and scheduling mutates them.
-void schedule_depthwise(DepthwisePipeline p, const Halide::Target &target);
-void schedule_pointwise(PointwisePipeline p, const Halide::Target &target);
-void schedule_separable(SeparablePipeline p, const Halide::Target &target);
+// Schedule a pipeline for `target` (dispatching on CPU / GPU), with the hand
+// schedule's choices overridden by `knobs` (knobs.h). Pipelines are taken by
+// value: Funcs are handles, and scheduling mutates them. A knob the schedule
+// does not read is an error.
+void schedule_depthwise(DepthwisePipeline p, const Halide::Target &target, const Knobs &knobs = {});
+void schedule_pointwise(PointwisePipeline p, const Halide::Target &target, const Knobs &knobs = {});
+void schedule_separable(SeparablePipeline p, const Halide::Target &target, const Knobs &knobs = {});
 
 }  // namespace sepconv::schedules
