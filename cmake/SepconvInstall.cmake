@@ -21,7 +21,9 @@ set_target_properties(sepconv_generators PROPERTIES EXPORT_NAME generators)
 set_target_properties(sepconv PROPERTIES EXPORT_NAME cli)
 # The executables that load libHalide find it where the build found it (the
 # Halide wheel, outside the prefix) through their run path.
-set_target_properties(sepconv_generators sepconv PROPERTIES INSTALL_RPATH_USE_LINK_PATH ON)
+get_target_property(_sepconv_libhalide Halide::Halide LOCATION)
+get_filename_component(_sepconv_libhalide_dir "${_sepconv_libhalide}" DIRECTORY)
+set_target_properties(sepconv_generators sepconv PROPERTIES INSTALL_RPATH "${_sepconv_libhalide_dir}")
 
 get_property(_sepconv_kernel_targets GLOBAL PROPERTY SEPCONV_AOT_KERNEL_TARGETS)
 install(TARGETS sepconv_runtime sepconv_jit sepconv_schedules sepconv_halide_runtime ${_sepconv_kernel_targets}

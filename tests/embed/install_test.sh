@@ -36,3 +36,9 @@ echo "== configure, build and run examples/mobilenet against it"
   exit 1
 }
 "$scratch/example/mobilenet_blocks"
+
+# The program uses the AOT runtime only: no libHalide at run time.
+if ldd "$scratch/example/mobilenet_blocks" | grep -q libHalide; then
+  echo "mobilenet_blocks links libHalide"
+  exit 1
+fi
