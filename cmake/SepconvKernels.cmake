@@ -47,8 +47,12 @@ endfunction()
 function(sepconv_kernel NAME)
     cmake_parse_arguments(PARSE_ARGV 1 ARG "" "OP;TABLE;SCHEDULE_DB" "PARAMS;TARGETS")
     if (ARG_SCHEDULE_DB)
-        # The schedule database input (the `tuner` work) replaces this check.
-        message(FATAL_ERROR "sepconv_kernel(${NAME}): SCHEDULE_DB is not supported by this sepconv version")
+        # This kernel's knobs come from that database (SepconvScheduleDb.cmake's
+        # sepconv_tuned_knobs reads SEPCONV_SCHEDULE_DB; here, function-local).
+        if (NOT COMMAND sepconv_tuned_knobs)
+            message(FATAL_ERROR "sepconv_kernel(${NAME}): SCHEDULE_DB needs the schedule database support (SepconvScheduleDb.cmake)")
+        endif ()
+        set(SEPCONV_SCHEDULE_DB "${ARG_SCHEDULE_DB}")
     endif ()
     if (NOT ARG_TABLE)
         set(ARG_TABLE SEPCONV_AOT_KERNEL_RECORDS)
