@@ -1,5 +1,6 @@
 #include "sepconv/registry.h"
 
+#include <algorithm>
 #include <cstdlib>
 #include <cstring>
 #include <deque>
@@ -64,16 +65,19 @@ Registry &registry() {
 void register_kernels(const KernelEntry *table, int count) {
     Registry &r = registry();
     std::lock_guard<std::mutex> lock(r.mutex);
-    size_t inserted = 0;
+    // Checked whole before any is added: a bad table changes nothing.
+    std::vector<const KernelEntry *> added;
     for (int i = 0; i < count; i++) {
         const KernelEntry &e = table[i];
-        bool present = false;
-        for (const KernelEntry *known : r.entries) {
-            if (known == &e) present = true;
-            else if (!std::strcmp(known->info.name, e.info.name))
+        if (std::find(r.entries.begin(), r.entries.end(), &e) != r.entries.end()) continue;
+        for (const KernelEntry *other : r.entries) {
+            if (!std::strcmp(other->info.name, e.info.name))
                 throw Error(std::string("register_kernels: a kernel named ") + e.info.name + " is already registered");
         }
-        if (present) continue;
+        for (const KernelEntry *other : added) {
+            if (!std::strcmp(other->info.name, e.info.name))
+                throw Error(std::string("register_kernels: the table names ") + e.info.name + " twice");
+        }
         const bool has_entry = e.info.op == Op::Depthwise   ? e.depthwise != nullptr
                                : e.info.op == Op::Pointwise ? e.pointwise != nullptr
                                                             : e.separable != nullptr;
@@ -81,8 +85,9 @@ void register_kernels(const KernelEntry *table, int count) {
             throw Error(std::string("register_kernels: kernel ") + e.info.name + " has no entry point for its op (" +
                         to_string(e.info.op) + ")");
         }
-        r.add(&e, inserted++);  // before the earlier ones, in the table's order
+        added.push_back(&e);
     }
+    for (size_t i = 0; i < added.size(); i++) r.add(added[i], i);  // first, in the table's order
 }
 
 void set_jit_policy(JitPolicy p) {

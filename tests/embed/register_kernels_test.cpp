@@ -65,11 +65,16 @@ TEST(RegisterKernels, RefusesBadTables) {
             }
         },
         Error);
+    // The second entry is a depthwise kernel without a depthwise entry point:
+    // the whole table is refused, the first entry included.
     const KernelEntry no_entry[] = {
+        {{"embed_test_good", Op::Separable, DataFormat::NHWC, 3, 3, 1, 1}, nullptr, nullptr,
+         sepconv_f32_sepconv_3x3m1s1_nhwc},
         {{"embed_test_no_entry", Op::Depthwise, DataFormat::NHWC, 3, 3, 1, 1}, nullptr, nullptr,
          sepconv_f32_sepconv_3x3m1s1_nhwc},
     };
-    EXPECT_THROW(register_kernels(no_entry, 1), Error);
+    EXPECT_THROW(register_kernels(no_entry, 2), Error);
+    for (const KernelInfo &k : aot_kernels()) EXPECT_STRNE(k.name, "embed_test_good");
 }
 
 }  // namespace

@@ -28,7 +28,8 @@ struct KernelInfo {
     int specificity() const;  // how many fields are fixed
 };
 
-// Every AOT variant, in the order they were generated.
+// Every AOT variant: those a program registered (sepconv/kernel_table.h)
+// first, then the built-in ones in the order they were generated.
 const std::vector<KernelInfo> &aot_kernels();
 
 // The variant a call with `request` runs: the most specific that matches, or
