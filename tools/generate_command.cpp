@@ -158,8 +158,9 @@ int run(int argc, char **argv) {
         std::fprintf(stderr, "sepconv generate: %s\n", e.what());
         return 1;
     }
-    std::printf("%s/%s%s and %s/%s.h (%s)\n", s.output.c_str(), s.name.c_str(), s.object ? ".o" : ".a",
-                s.output.c_str(), s.name.c_str(), targets.c_str());
+    // Several targets as objects give one .o per target plus a wrapper that
+    // dispatches; every other case one file.
+    std::printf("wrote %s into %s: %s (targets %s)\n", s.name.c_str(), s.output.c_str(), emit.c_str(), targets.c_str());
     return 0;
 }
 
