@@ -5,7 +5,8 @@
 # a static library <name> with the C function <name>() and header <name>.h.
 # Several TARGETS make one multi-target library that picks the best one for
 # the running CPU (Halide's runtime feature dispatch); the default is the
-# Halide_TARGET of the build (the host).
+# Halide_TARGET of the build (the host). TARGETS of another architecture (e.g.
+# arm-64-linux) make a cross-compiled static library with its own runtime.
 # All variants link one shared Halide runtime, sepconv_halide_runtime.
 #
 # TABLE <property>: the global property that records the variant for a kernel
@@ -44,6 +45,17 @@ function(sepconv_halide_runtime)
     endif ()
 endfunction()
 
+# The Halide "arch-bits-os" of a target ("cmake" and "host" as Halide reads them).
+function(_sepconv_triple OUT SPEC)
+    if (SPEC MATCHES "^host")
+        set(SPEC "${Halide_HOST_TARGET}")
+    elseif (SPEC MATCHES "^cmake")
+        set(SPEC "${Halide_CMAKE_TARGET}")
+    endif ()
+    string(REGEX MATCH "^[a-z0-9_]+-[0-9]+-[a-z0-9_]+" triple "${SPEC}")
+    set(${OUT} "${triple}" PARENT_SCOPE)
+endfunction()
+
 function(sepconv_kernel NAME)
     cmake_parse_arguments(PARSE_ARGV 1 ARG "" "OP;TABLE;SCHEDULE_DB" "PARAMS;TARGETS")
     if (ARG_SCHEDULE_DB)
@@ -63,6 +75,22 @@ function(sepconv_kernel NAME)
     if (NOT ARG_TARGETS)
         set(ARG_TARGETS ${SEPCONV_KERNEL_TARGETS})
     endif ()
+    # Targets of another architecture than the build's kernels (e.g. TARGETS
+    # arm-64-linux in an x86-64 build, to embed ARM objects in an app) get
+    # their own runtime, sepconv_halide_runtime_<arch-bits-os>, and stay out of
+    # this build's kernel registry.
+    list(GET ARG_TARGETS 0 first_target)
+    list(GET SEPCONV_KERNEL_TARGETS 0 build_target)
+    _sepconv_triple(triple "${first_target}")
+    _sepconv_triple(build_triple "${build_target}")
+    if (NOT triple STREQUAL build_triple)
+        string(REPLACE "-" "_" runtime "sepconv_halide_runtime_${triple}")
+        if (NOT TARGET ${runtime})
+            add_halide_runtime(${runtime} TARGETS ${ARG_TARGETS})
+        endif ()
+        _sepconv_add_kernel_library(${NAME} ${ARG_OP} ${runtime} "${ARG_TARGETS}" "${ARG_PARAMS}")
+        return()
+    endif ()
     sepconv_halide_runtime()
     # Record the variant for the runtime's kernel table.
     set(layout nhwc)
@@ -80,13 +108,17 @@ function(sepconv_kernel NAME)
     if (ARG_TABLE STREQUAL "SEPCONV_AOT_KERNEL_RECORDS")
         set_property(GLOBAL APPEND PROPERTY SEPCONV_AOT_KERNEL_TARGETS ${NAME})
     endif ()
+    _sepconv_add_kernel_library(${NAME} ${ARG_OP} ${SEPCONV_HALIDE_RUNTIME} "${ARG_TARGETS}" "${ARG_PARAMS}")
+endfunction()
+
+function(_sepconv_add_kernel_library NAME OP RUNTIME TARGETS PARAMS)
     add_halide_library(${NAME}
                        FROM ${SEPCONV_GENERATOR}
-                       GENERATOR ${ARG_OP}
+                       GENERATOR ${OP}
                        FUNCTION_NAME ${NAME}
-                       TARGETS ${ARG_TARGETS}
-                       USE_RUNTIME ${SEPCONV_HALIDE_RUNTIME}
-                       PARAMS ${ARG_PARAMS})
+                       TARGETS ${TARGETS}
+                       USE_RUNTIME ${RUNTIME}
+                       PARAMS ${PARAMS})
 endfunction()
 
 # _sepconv_kernel_entries(<property> <includes var> <entries var> <count var>):

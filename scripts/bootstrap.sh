@@ -9,6 +9,9 @@ root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 apt_packages=(build-essential git python3 python3-venv python3-dev libgtest-dev libgmock-dev libbenchmark-dev)
 # OpenCL on the CPU (PoCL), so the GPU variants' OpenCL conformance tests run without a GPU.
 apt_packages+=(ocl-icd-opencl-dev pocl-opencl-icd clinfo)
+# ARM64 cross build, its tests under qemu-user, llvm-mca for bench/arm (tests/arm/):
+# the arm64 multiarch GoogleTest needs the arm64 architecture enabled in dpkg.
+apt_packages+=(g++-aarch64-linux-gnu qemu-user libgtest-dev:arm64 llvm)
 # Extra package sets are opt-in through SEPCONV_APT_EXTRA (space separated), e.g. for ARM or OpenCL.
 read -r -a extra <<< "${SEPCONV_APT_EXTRA:-}"
 apt_packages+=("${extra[@]}")
@@ -21,6 +24,9 @@ if ((${#missing[@]})); then
   echo "bootstrap: installing Debian packages: ${missing[*]}"
   sudo_cmd=()
   [[ $(id -u) -eq 0 ]] || sudo_cmd=(sudo)
+  if [[ " ${missing[*]}" == *":arm64"* ]] && ! dpkg --print-foreign-architectures | grep -qx arm64; then
+    "${sudo_cmd[@]}" dpkg --add-architecture arm64
+  fi
   "${sudo_cmd[@]}" apt-get update -qq
   DEBIAN_FRONTEND=noninteractive "${sudo_cmd[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}"
 fi
