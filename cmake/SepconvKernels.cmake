@@ -18,12 +18,16 @@
 # SEPCONV_GENERATOR and SEPCONV_HALIDE_RUNTIME before including this file.
 include_guard(GLOBAL)
 
-if (NOT SEPCONV_GENERATOR)
-    set(SEPCONV_GENERATOR sepconv_generators)
-endif ()
-if (NOT SEPCONV_HALIDE_RUNTIME)
-    set(SEPCONV_HALIDE_RUNTIME sepconv_halide_runtime)
-endif ()
+# The generator and shared runtime targets, defaulted in the calling function's
+# scope (the file is included once, but called from any directory).
+macro(_sepconv_default_targets)
+    if (NOT SEPCONV_GENERATOR)
+        set(SEPCONV_GENERATOR sepconv_generators)
+    endif ()
+    if (NOT SEPCONV_HALIDE_RUNTIME)
+        set(SEPCONV_HALIDE_RUNTIME sepconv_halide_runtime)
+    endif ()
+endmacro()
 
 # x86-64 hosts get multi-target libraries: AVX-512, AVX2, SSE4.1, and a
 # baseline last; Halide's runtime picks the first the CPU supports, per call.
@@ -40,6 +44,7 @@ set(SEPCONV_KERNEL_TARGETS "${_sepconv_default_targets}" CACHE STRING
     "Halide targets the AOT kernels are generated for (several make multi-target libraries, best first)")
 
 function(sepconv_halide_runtime)
+    _sepconv_default_targets()
     if (NOT TARGET ${SEPCONV_HALIDE_RUNTIME})
         add_halide_runtime(${SEPCONV_HALIDE_RUNTIME} TARGETS ${SEPCONV_KERNEL_TARGETS})
     endif ()
@@ -58,6 +63,7 @@ endfunction()
 
 function(sepconv_kernel NAME)
     cmake_parse_arguments(PARSE_ARGV 1 ARG "" "OP;TABLE;SCHEDULE_DB" "PARAMS;TARGETS")
+    _sepconv_default_targets()
     if (ARG_SCHEDULE_DB)
         # This kernel's knobs come from that database (SepconvScheduleDb.cmake's
         # sepconv_tuned_knobs reads SEPCONV_SCHEDULE_DB; here, function-local).
