@@ -12,6 +12,8 @@ apt_packages+=(ocl-icd-opencl-dev pocl-opencl-icd clinfo)
 # ARM64 cross build, its tests under qemu-user, llvm-mca for bench/arm (tests/arm/):
 # the arm64 multiarch GoogleTest needs the arm64 architecture enabled in dpkg.
 apt_packages+=(g++-aarch64-linux-gnu qemu-user libgtest-dev:arm64 llvm)
+# clang with libFuzzer and the sanitizer runtimes: the fuzz targets (tests/fuzz/).
+apt_packages+=(clang-14 libclang-rt-14-dev)
 # Extra package sets are opt-in through SEPCONV_APT_EXTRA (space separated), e.g. for ARM or OpenCL.
 read -r -a extra <<< "${SEPCONV_APT_EXTRA:-}"
 apt_packages+=("${extra[@]}")

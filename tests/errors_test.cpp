@@ -248,6 +248,15 @@ TEST(Errors, ElementCountOverflows64Bits) {
     expect_error(p, [&] { p.separable(); }, {"input element count overflows int64"});
 }
 
+// Found by tests/fuzz (corpus entry regress-empty-batch-huge-dims): the dense
+// strides of an empty-batch view overflowed int64 before being checked.
+TEST(Errors, EmptyBatchWithHugeDimensions) {
+    Problem p;
+    p.in.shape = {0, 1LL << 40, 1LL << 40, 2};
+    p.in.capacity = -1;
+    expect_error(p, [&] { p.separable(); }, {"input element count overflows int64"});
+}
+
 TEST(Errors, SizeBeyondKernelIndexing) {
     Problem p;
     p.in.shape = {1, 40000, 40000, 2};  // 3.2e9 elements: fits int64, not the 32-bit index
@@ -291,6 +300,10 @@ TEST(Errors, ActivationBounds) {
     expect_error(p, [] { Activation::leaky_relu(std::numeric_limits<float>::infinity()); }, {"alpha must be finite"});
     p.options.activation.min = std::nanf("");
     expect_error(p, [&] { p.separable(); }, {"activation bounds must satisfy min <= max"});
+    // Set directly, bypassing Activation::leaky_relu's check.
+    Problem q;
+    q.options.activation.leaky_alpha = std::nanf("");
+    expect_error(q, [&] { q.separable(); }, {"leaky_relu alpha must be finite", "nan"});
 }
 
 }  // namespace

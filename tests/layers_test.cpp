@@ -4,6 +4,8 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <limits>
+#include <memory>
 #include <random>
 
 #include "harness.h"
@@ -175,6 +177,59 @@ TEST(ContribSeparableConv2D, ArgumentErrors) {
                  Error);  // both bias and normalizer
     bn.gamma.pop_back();
     EXPECT_THROW(layer.set_weights(ConstTensor(dw, {3, 3, 2, 1}), ConstTensor(pw, {1, 1, 2, 4}), std::nullopt, bn),
+                 Error);
+}
+
+// Found by tests/fuzz: a set_weights() that failed after its first check had
+// already replaced the layer's weight shapes, so the next call read the old,
+// smaller weights out of bounds. A failed set_weights() now changes nothing.
+TEST(KerasSeparableConv2D, FailedSetWeightsKeepsThePreviousWeights) {
+    SeparableConv2DConfig cfg;
+    cfg.filters = 2;
+    SeparableConv2D layer(cfg);
+    std::vector<float> dw(3 * 3 * 1, 0.5f), pw(1 * 2, 1.0f), bias(2, 0.25f), x(5 * 5 * 1, 1.0f);
+    layer.set_weights(ConstTensor(dw, {3, 3, 1, 1}), ConstTensor(pw, {1, 1, 1, 2}), ConstTensor(bias, {2}));
+    std::vector<float> big_dw(3 * 3 * 64, 1.0f), wrong_pw(3, 1.0f);
+    EXPECT_THROW(layer.set_weights(ConstTensor(big_dw, {3, 3, 64, 1}), ConstTensor(wrong_pw, {1, 1, 3, 1}),
+                                   ConstTensor(bias, {2})),
+                 Error);
+    EXPECT_EQ(layer.output_shape({1, 5, 5, 1}), (std::vector<int64_t>{1, 3, 3, 2}));
+    std::vector<float> out(3 * 3 * 2);
+    layer(ConstTensor(x, {1, 5, 5, 1}), MutableTensor(out, {1, 3, 3, 2}));
+    for (float v : out) EXPECT_FLOAT_EQ(v, 9 * 0.5f + 0.25f);
+}
+
+// A copy of a layer runs on its own weights, after the original is gone.
+TEST(KerasSeparableConv2D, CopyOwnsItsWeights) {
+    SeparableConv2DConfig cfg;
+    cfg.filters = 1;
+    cfg.use_bias = false;
+    std::vector<float> dw(9, 1.0f), pw(1, 2.0f), x(9, 1.0f), out(1);
+    auto original = std::make_unique<SeparableConv2D>(cfg);
+    original->set_weights(ConstTensor(dw, {3, 3, 1, 1}), ConstTensor(pw, {1, 1, 1, 1}));
+    SeparableConv2D copy = *original;
+    SeparableConv2D assigned(cfg);
+    assigned = copy;
+    original.reset();
+    copy(ConstTensor(x, {1, 3, 3, 1}), MutableTensor(out, {1, 1, 1, 1}));
+    EXPECT_FLOAT_EQ(out[0], 18.0f);
+    assigned(ConstTensor(x, {1, 3, 3, 1}), MutableTensor(out, {1, 1, 1, 1}));
+    EXPECT_FLOAT_EQ(out[0], 18.0f);
+}
+
+// Found by tests/fuzz: in_channels * depth_multiplier overflowed int64.
+TEST(ContribSeparableConv2D, HugeDepthMultiplierIsAnError) {
+    ContribSeparableConv2DConfig cfg;
+    cfg.depth_multiplier = std::numeric_limits<int64_t>::max() / 2;
+    ContribSeparableConv2D layer(cfg);
+    std::vector<float> dw(9 * 4, 1.0f);
+    EXPECT_THROW(layer.set_weights(ConstTensor(dw, {3, 3, 4, 1}), std::nullopt), Error);
+    SeparableConv2DConfig keras;
+    keras.filters = 1;
+    keras.depth_multiplier = cfg.depth_multiplier;
+    SeparableConv2D k(keras);
+    std::vector<float> pw(1, 1.0f), b(1, 0.0f);
+    EXPECT_THROW(k.set_weights(ConstTensor(dw, {3, 3, 4, 1}), ConstTensor(pw, {1, 1, 1, 1}), ConstTensor(b, {1})),
                  Error);
 }
 

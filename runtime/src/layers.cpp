@@ -52,7 +52,17 @@ std::vector<float> copy_weights(const ConstTensor &t, const char *name, const st
     return std::vector<float>(t.data, t.data + n);
 }
 
-void require_weights(const std::vector<float> &depthwise, const char *layer) {
+// in_c * depth_multiplier, which a huge multiplier could overflow.
+int64_t mid_channels(int64_t in_c, int64_t depth_multiplier, const char *weights) {
+    int64_t mid;
+    if (in_c < 1 || __builtin_mul_overflow(in_c, depth_multiplier, &mid)) {
+        throw Error(std::string(weights) + " in_channels * depth_multiplier must be a positive int64, got " +
+                    std::to_string(in_c) + " * " + std::to_string(depth_multiplier));
+    }
+    return mid;
+}
+
+void require_weights(const detail::OwnedWeights &depthwise, const char *layer) {
     if (depthwise.empty()) throw Error(std::string(layer) + ": call set_weights() before running the layer");
 }
 
@@ -79,11 +89,13 @@ void SeparableConv2D::set_weights(const ConstTensor &depthwise_kernel, const Con
         throw Error("depthwise_kernel must be 4-dimensional [k_h, k_w, in_c, depth_multiplier], got shape " +
                     format_list(depthwise_kernel.shape));
     }
+    // Nothing of the layer changes until every check has passed.
     const int64_t in_c = depthwise_kernel.shape[2];
-    depthwise_shape_ = {k[0], k[1], in_c, config_.depth_multiplier};
-    pointwise_shape_ = {1, 1, in_c * config_.depth_multiplier, config_.filters};
-    auto dw = copy_weights(depthwise_kernel, "depthwise_kernel", depthwise_shape_);
-    auto pw = copy_weights(pointwise_kernel, "pointwise_kernel", pointwise_shape_);
+    const std::vector<int64_t> dw_shape = {k[0], k[1], in_c, config_.depth_multiplier},
+                               pw_shape = {1, 1, mid_channels(in_c, config_.depth_multiplier, "depthwise_kernel"),
+                                           config_.filters};
+    auto dw = copy_weights(depthwise_kernel, "depthwise_kernel", dw_shape);
+    auto pw = copy_weights(pointwise_kernel, "pointwise_kernel", pw_shape);
     std::vector<float> b;
     if (config_.use_bias) {
         if (!bias) throw Error("bias is required: the layer was built with use_bias=True");
@@ -91,22 +103,19 @@ void SeparableConv2D::set_weights(const ConstTensor &depthwise_kernel, const Con
     } else if (bias) {
         throw Error("bias given to a layer built with use_bias=False");
     }
-    depthwise_ = std::move(dw);
-    pointwise_ = std::move(pw);
-    bias_ = std::move(b);
+    depthwise_ = {std::move(dw), dw_shape};
+    pointwise_ = {std::move(pw), pw_shape};
+    bias_ = config_.use_bias ? detail::OwnedWeights(std::move(b), {config_.filters}) : detail::OwnedWeights();
 }
 
 std::vector<int64_t> SeparableConv2D::output_shape(const std::vector<int64_t> &input_shape) const {
     require_weights(depthwise_, "SeparableConv2D");
-    return infer_output_shape(Op::Separable, input_shape, depthwise_shape_, pointwise_shape_, options_);
+    return infer_output_shape(Op::Separable, input_shape, depthwise_.shape(), pointwise_.shape(), options_);
 }
 
 void SeparableConv2D::operator()(const ConstTensor &input, const MutableTensor &output) const {
     require_weights(depthwise_, "SeparableConv2D");
-    std::optional<ConstTensor> b;
-    if (config_.use_bias) b = ConstTensor(bias_, {config_.filters});
-    separable_conv2d(input, ConstTensor(depthwise_, depthwise_shape_), ConstTensor(pointwise_, pointwise_shape_), b,
-                     output, options_);
+    separable_conv2d(input, *depthwise_.view(), *pointwise_.view(), bias_.view(), output, options_);
 }
 
 ContribSeparableConv2D::ContribSeparableConv2D(const ContribSeparableConv2DConfig &c) : config_(c) {
@@ -133,7 +142,8 @@ void ContribSeparableConv2D::set_weights(const ConstTensor &depthwise_weights,
         throw Error("depthwise_weights must be 4-dimensional [k_h, k_w, in_c, depth_multiplier], got shape " +
                     format_list(depthwise_weights.shape));
     }
-    const int64_t in_c = depthwise_weights.shape[2], mid = in_c * config_.depth_multiplier;
+    const int64_t in_c = depthwise_weights.shape[2],
+                  mid = mid_channels(in_c, config_.depth_multiplier, "depthwise_weights");
     std::vector<int64_t> dw_shape = {k[0], k[1], in_c, config_.depth_multiplier}, pw_shape;
     auto dw = copy_weights(depthwise_weights, "depthwise_weights", dw_shape);
     std::vector<float> pw;
@@ -174,29 +184,46 @@ void ContribSeparableConv2D::set_weights(const ConstTensor &depthwise_weights,
             }
         }
     }
-    depthwise_ = std::move(dw);
-    pointwise_ = std::move(pw);
-    bias_ = std::move(b);
-    depthwise_shape_ = dw_shape;
-    pointwise_shape_ = pw_shape;
+    depthwise_ = {std::move(dw), dw_shape};
+    pointwise_ = config_.num_outputs ? detail::OwnedWeights(std::move(pw), pw_shape) : detail::OwnedWeights();
+    bias_ = {std::move(b), {out_c}};
 }
 
 std::vector<int64_t> ContribSeparableConv2D::output_shape(const std::vector<int64_t> &input_shape) const {
     require_weights(depthwise_, "separable_conv2d");
     return config_.num_outputs
-               ? infer_output_shape(Op::Separable, input_shape, depthwise_shape_, pointwise_shape_, options_)
-               : infer_output_shape(Op::Depthwise, input_shape, depthwise_shape_, {}, options_);
+               ? infer_output_shape(Op::Separable, input_shape, depthwise_.shape(), pointwise_.shape(), options_)
+               : infer_output_shape(Op::Depthwise, input_shape, depthwise_.shape(), {}, options_);
 }
 
 void ContribSeparableConv2D::operator()(const ConstTensor &input, const MutableTensor &output) const {
     require_weights(depthwise_, "separable_conv2d");
-    const ConstTensor bias(bias_, {static_cast<int64_t>(bias_.size())});
     if (config_.num_outputs) {
-        separable_conv2d(input, ConstTensor(depthwise_, depthwise_shape_), ConstTensor(pointwise_, pointwise_shape_),
-                         bias, output, options_);
+        separable_conv2d(input, *depthwise_.view(), *pointwise_.view(), bias_.view(), output, options_);
     } else {
-        depthwise_conv2d(input, ConstTensor(depthwise_, depthwise_shape_), bias, output, options_);
+        depthwise_conv2d(input, *depthwise_.view(), bias_.view(), output, options_);
     }
 }
+
+namespace detail {
+
+OwnedWeights::OwnedWeights(std::vector<float> values, std::vector<int64_t> shape)
+    : values_(std::move(values)), view_(ConstTensor(values_.data(), std::move(shape), values_.size())) {}
+
+OwnedWeights::OwnedWeights(const OwnedWeights &other) : values_(other.values_) {
+    if (other.view_) view_ = ConstTensor(values_.data(), other.view_->shape, values_.size());
+}
+
+OwnedWeights &OwnedWeights::operator=(const OwnedWeights &other) {
+    if (this != &other) *this = OwnedWeights(other);
+    return *this;
+}
+
+const std::vector<int64_t> &OwnedWeights::shape() const {
+    static const std::vector<int64_t> none;
+    return view_ ? view_->shape : none;
+}
+
+}  // namespace detail
 
 }  // namespace sepconv

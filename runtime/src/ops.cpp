@@ -2,6 +2,7 @@
 // user's memory to it as halide_buffer_t (no copies), run it.
 #include "sepconv/ops.h"
 
+#include <cmath>
 #include <cstdio>
 #include <cstdlib>
 #include <mutex>
@@ -56,13 +57,13 @@ void run_kernel(const detail::ResolvedKernel &k, Call call) {
 }
 
 // A halide_buffer_t over user memory: Halide lists dimensions innermost
-// first, so a row-major TF shape maps to its reverse.
+// first, so a row-major TF shape maps to its reverse. Fixed-size: a call
+// allocates nothing.
 struct HalideView {
     halide_buffer_t buffer{};
-    halide_dimension_t dims[4]{};
+    halide_dimension_t dims[detail::kMaxRank]{};
 
-    HalideView(const float *data, const std::vector<int64_t> &shape, const std::vector<int64_t> &strides) {
-        const int rank = static_cast<int>(shape.size());
+    HalideView(const float *data, const int64_t *shape, const int64_t *strides, int rank) {
         for (int i = 0; i < rank; i++) {
             dims[i] = {0, static_cast<int32_t>(shape[rank - 1 - i]), static_cast<int32_t>(strides[rank - 1 - i]), 0};
         }
@@ -75,40 +76,42 @@ struct HalideView {
     halide_buffer_t *get() { return &buffer; }
 };
 
-// The pointwise filter [1, 1, C, O] as the kernels' 2-D [O, C] view.
-std::vector<int64_t> matrix_shape(const std::vector<int64_t> &filter) {
-    return {filter[2], filter[3]};
-}
+// A user tensor with its strides, checked. Refers to the caller's view.
+struct Operand {
+    const char *name;
+    const float *data;
+    const std::vector<int64_t> &dims;
+    detail::Strides strides;
+    template <typename T>
+    Operand(const TensorView<T> &t, const char *name, Contiguity c, bool allow_empty_batch = false)
+        : name(name), data(t.data), dims(t.shape),
+          strides(detail::checked_strides(t, name, 4, c, allow_empty_batch)) {}
+    Shape4 shape() const { return detail::as_shape4(dims); }
+    detail::Span span() const { return detail::span_of(data, dims, strides); }
+    HalideView halide() const { return {data, dims.data(), strides.data(), 4}; }
+    // The pointwise filter [1, 1, C, O] as the kernels' 2-D [O, C] view.
+    HalideView matrix() const {
+        const int64_t shape[2] = {dims[2], dims[3]}, matrix_strides[2] = {dims[3], 1};
+        return {data, shape, matrix_strides, 2};
+    }
+};
 
 // A bias, or zeros: a broadcast (stride 0) view of one zero.
 const float kZero = 0.0f;
 struct BiasView {
-    std::vector<int64_t> shape, strides;
+    int64_t size, stride;
     const float *data;
-    BiasView(const std::optional<ConstTensor> &bias, int64_t expected, const char *what) {
-        shape = {expected};
-        if (!bias) {
-            data = &kZero;
-            strides = {0};
-            return;
-        }
-        strides = detail::checked_strides(*bias, "bias", 1, Contiguity::Dense, false);
+    BiasView(const std::optional<ConstTensor> &bias, int64_t expected, const char *what)
+        : size(expected), stride(0), data(&kZero) {
+        if (!bias) return;
+        stride = detail::checked_strides(*bias, "bias", 1, Contiguity::Dense, false)[0];
         if (bias->shape[0] != expected) {
             throw Error("bias must have " + std::to_string(expected) + " elements (" + what + "), got shape " +
                         format_list(bias->shape));
         }
         data = bias->data;
     }
-};
-
-// A user tensor with its strides, checked.
-struct Operand {
-    const char *name;
-    ConstTensor view;
-    std::vector<int64_t> strides;
-    Operand(const ConstTensor &t, const char *name, Contiguity c, bool allow_empty_batch = false)
-        : name(name), view(t), strides(detail::checked_strides(t, name, 4, c, allow_empty_batch)) {}
-    Shape4 shape() const { return detail::as_shape4(view.shape); }
+    HalideView halide() const { return {data, &size, &stride, 1}; }
 };
 
 // The output, checked: shape as inferred, and no overlap with any input.
@@ -116,20 +119,15 @@ struct Output {
     Operand operand;
     bool empty;
     Output(const MutableTensor &output, const Shape4 &expected, std::initializer_list<const Operand *> inputs)
-        : operand(ConstTensor(output), "output", Contiguity::InnermostDense, true) {
+        : operand(output, "output", Contiguity::InnermostDense, true) {
         if (operand.shape() != expected) {
             throw Error("output must have shape " + to_string(expected) + ", got " + format_list(output.shape));
         }
-        int64_t n = 1;
-        for (int64_t d : output.shape) n *= d;
-        empty = n == 0;
+        empty = expected[0] == 0;  // every other extent is >= 1 (checked)
         if (empty) return;
-        const detail::Span span = detail::span_of(operand.view, operand.strides);
-        for (const Operand *in : inputs) {
-            detail::check_no_overlap(span, detail::span_of(in->view, in->strides), in->name);
-        }
+        const detail::Span span = operand.span();
+        for (const Operand *in : inputs) detail::check_no_overlap(span, in->span(), in->name);
     }
-    HalideView halide() const { return {operand.view.data, operand.view.shape, operand.strides}; }
 };
 
 struct Activations {
@@ -140,19 +138,30 @@ Activations checked_activation(const Activation &a) {
         throw Error("activation bounds must satisfy min <= max, got min = " + format_float(a.min) +
                     ", max = " + format_float(a.max));
     }
+    if (!std::isfinite(a.leaky_alpha)) {
+        throw Error("leaky_relu alpha must be finite, got " + format_float(a.leaky_alpha));
+    }
     return {a.min, a.max, a.leaky_alpha};
 }
 
+bool verbose() {
+    static const bool v = [] {
+        const char *env = std::getenv("SEPCONV_VERBOSE");
+        return env && *env && std::string(env) != "0";
+    }();
+    return v;
+}
+
 detail::ResolvedKernel choose(const KernelRequest &request) {
+    // The reason is a string: build it only when it is printed.
+    if (!verbose()) {
+        detail::ResolvedKernel k = detail::resolve(request, nullptr);
+        detail::set_last_kernel(k.entry->info.name);
+        return k;
+    }
     std::string why;
     detail::ResolvedKernel k = detail::resolve(request, &why);
-    static const bool verbose = [] {
-        const char *v = std::getenv("SEPCONV_VERBOSE");
-        return v && *v && std::string(v) != "0";
-    }();
-    if (verbose) {
-        std::fprintf(stderr, "sepconv: %s -> %s (%s)\n", to_string(request.op), k.entry->info.name, why.c_str());
-    }
+    std::fprintf(stderr, "sepconv: %s -> %s (%s)\n", to_string(request.op), k.entry->info.name, why.c_str());
     detail::set_last_kernel(k.entry->info.name);
     return k;
 }
@@ -173,8 +182,7 @@ void depthwise_conv2d(const ConstTensor &input, const ConstTensor &filter, const
     const detail::ResolvedKernel k =
         choose({Op::Depthwise, options.data_format, f.shape()[0], f.shape()[1], f.shape()[3], options.strides[0],
                 options.strides[1]});
-    HalideView hx(in.view.data, in.view.shape, in.strides), hf(f.view.data, f.view.shape, f.strides),
-        hb(b.data, b.shape, b.strides), ho = out.halide();
+    HalideView hx = in.halide(), hf = f.halide(), hb = b.halide(), ho = out.operand.halide();
     run_kernel(k, [&](const detail::KernelEntry &e) {
         return e.depthwise(hx.get(), hf.get(), hb.get(), static_cast<int>(options.strides[1]),
                            static_cast<int>(options.strides[0]), static_cast<int>(options.dilations[1]),
@@ -193,8 +201,7 @@ void pointwise_conv2d(const ConstTensor &input, const ConstTensor &filter, const
     if (out.empty) return;
 
     const detail::ResolvedKernel k = choose({Op::Pointwise, options.data_format});
-    HalideView hx(in.view.data, in.view.shape, in.strides), hw(w.view.data, matrix_shape(w.view.shape), {w.shape()[3], 1}),
-        hb(b.data, b.shape, b.strides), ho = out.halide();
+    HalideView hx = in.halide(), hw = w.matrix(), hb = b.halide(), ho = out.operand.halide();
     run_kernel(k, [&](const detail::KernelEntry &e) {
         return e.pointwise(hx.get(), hw.get(), hb.get(), act.min, act.max, act.alpha, ho.get());
     });
@@ -217,9 +224,7 @@ void separable_conv2d(const ConstTensor &input, const ConstTensor &depthwise_fil
     const detail::ResolvedKernel k =
         choose({Op::Separable, options.data_format, dw.shape()[0], dw.shape()[1], dw.shape()[3], options.strides[0],
                 options.strides[1]});
-    HalideView hx(in.view.data, in.view.shape, in.strides), hdw(dw.view.data, dw.view.shape, dw.strides),
-        hpw(pw.view.data, matrix_shape(pw.view.shape), {pw.shape()[3], 1}), hb(b.data, b.shape, b.strides),
-        ho = out.halide();
+    HalideView hx = in.halide(), hdw = dw.halide(), hpw = pw.matrix(), hb = b.halide(), ho = out.operand.halide();
     run_kernel(k, [&](const detail::KernelEntry &e) {
         return e.separable(hx.get(), hdw.get(), hpw.get(), hb.get(), static_cast<int>(options.strides[1]),
                            static_cast<int>(options.strides[0]), static_cast<int>(options.dilations[1]),

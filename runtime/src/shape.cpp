@@ -14,9 +14,11 @@ namespace {
 // overflowing int64.
 constexpr int64_t kMaxExtent = std::numeric_limits<int32_t>::max();
 
-void check_range(int64_t v, int64_t lo, const std::string &what) {
+// `what` is a C string: the message is built only when throwing (shape
+// inference runs on every call, which allocates nothing).
+void check_range(int64_t v, int64_t lo, const char *what, const char *index = "") {
     if (v < lo || v > kMaxExtent) {
-        throw Error(what + " must be in [" + std::to_string(lo) + ", " + std::to_string(kMaxExtent) + "], got " +
+        throw Error(std::string(what) + index + " must be in [" + std::to_string(lo) + ", " + std::to_string(kMaxExtent) + "], got " +
                     std::to_string(v));
     }
 }
@@ -64,17 +66,18 @@ SpatialExtent windowed_output(int64_t input, int64_t kernel, int64_t stride, int
         e.size = (input + explicit_before + explicit_after - effective + stride) / stride;
         break;
     }
-    const std::string context = " [input_size: " + std::to_string(input) +
-                                ", effective_filter_size: " + std::to_string(effective) +
-                                ", stride: " + std::to_string(stride) + "]";
+    const auto context = [&] {
+        return " [input_size: " + std::to_string(input) + ", effective_filter_size: " + std::to_string(effective) +
+               ", stride: " + std::to_string(stride) + "]";
+    };
     // C++ division truncates toward zero, as TF's does: a kernel larger than
     // the (padded) input by less than a stride gives 0, not a negative size.
     if (input + e.pad_before + e.pad_after - effective < 0 && e.size >= 0) {
-        throw Error("Computed output size would be empty: 0" + context +
+        throw Error("Computed output size would be empty: 0" + context() +
                     "; the (padded) input is smaller than the dilated filter");
     }
     if (e.size < 0) {
-        throw Error("Computed output size would be negative: " + std::to_string(e.size) + context);
+        throw Error("Computed output size would be negative: " + std::to_string(e.size) + context());
     }
     check_range(e.size, 1, "output size");
     return e;
@@ -82,8 +85,8 @@ SpatialExtent windowed_output(int64_t input, int64_t kernel, int64_t stride, int
 
 void check_strides_and_dilations(const Conv2DOptions &o) {
     for (int i = 0; i < 2; i++) {
-        check_range(o.strides[i], 1, std::string("strides[") + (i ? "w" : "h") + "]");
-        check_range(o.dilations[i], 1, std::string("dilations[") + (i ? "w" : "h") + "]");
+        check_range(o.strides[i], 1, "strides", i ? "[w]" : "[h]");
+        check_range(o.dilations[i], 1, "dilations", i ? "[w]" : "[h]");
     }
     const bool dilated = o.dilations[0] > 1 || o.dilations[1] > 1;
     const bool strided = o.strides[0] > 1 || o.strides[1] > 1;

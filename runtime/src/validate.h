@@ -1,7 +1,11 @@
-// Checks of user tensors, before any kernel runs.
+// Checks of user tensors, before any kernel runs. Nothing here allocates
+// unless it throws: the AOT hot path makes no heap allocation per call.
 #pragma once
 
-#include <string>
+#include <array>
+#include <cstddef>
+#include <cstdint>
+#include <vector>
 
 #include "sepconv/shape.h"
 #include "sepconv/tensor.h"
@@ -13,20 +17,30 @@ enum class Contiguity {
     Dense,           // filters and bias: dense row-major
 };
 
+// Strides of a tensor of rank <= 4 (entries past the rank are unused).
+constexpr size_t kMaxRank = 4;
+using Strides = std::array<int64_t, kMaxRank>;
+
 // The tensor's strides (dense when not given), after checking: non-null
 // data, the rank, positive dimensions (a leading batch of 0 is allowed for
 // activations), strides, element and byte counts within int64 and the
-// kernels' 32-bit indexing, and capacity.
-std::vector<int64_t> checked_strides(const TensorView<const float> &t, const char *name, size_t rank,
-                                     Contiguity contiguity, bool allow_empty_batch);
+// kernels' 32-bit indexing, and capacity. `rank` must be <= kMaxRank.
+Strides checked_strides(const float *data, const std::vector<int64_t> &shape, const std::vector<int64_t> &strides,
+                        int64_t capacity, const char *name, size_t rank, Contiguity contiguity,
+                        bool allow_empty_batch);
+template <typename T>
+Strides checked_strides(const TensorView<T> &t, const char *name, size_t rank, Contiguity contiguity,
+                        bool allow_empty_batch) {
+    return checked_strides(t.data, t.shape, t.strides, t.capacity, name, rank, contiguity, allow_empty_batch);
+}
 
 Shape4 as_shape4(const std::vector<int64_t> &shape);
 
-// The range of memory a view spans, [first, last] elements from data.
+// The range of memory a non-empty view spans, [first, last] elements from data.
 struct Span {
     const float *begin, *end;
 };
-Span span_of(const TensorView<const float> &t, const std::vector<int64_t> &strides);
+Span span_of(const float *data, const std::vector<int64_t> &shape, const Strides &strides);
 
 void check_no_overlap(const Span &output, const Span &input, const char *input_name);
 

@@ -12,6 +12,31 @@
 
 namespace sepconv {
 
+namespace detail {
+
+// A weight tensor a layer owns, with its view built once (running a layer
+// allocates nothing). Copies view their own values.
+class OwnedWeights {
+public:
+    OwnedWeights() = default;
+    OwnedWeights(std::vector<float> values, std::vector<int64_t> shape);
+    OwnedWeights(const OwnedWeights &other);
+    OwnedWeights &operator=(const OwnedWeights &other);
+    OwnedWeights(OwnedWeights &&) noexcept = default;  // a moved vector keeps its buffer
+    OwnedWeights &operator=(OwnedWeights &&) noexcept = default;
+
+    bool empty() const { return !view_; }
+    // The view of the values (nullopt when empty), as the ops take a bias.
+    const std::optional<ConstTensor> &view() const { return view_; }
+    const std::vector<int64_t> &shape() const;
+
+private:
+    std::vector<float> values_;
+    std::optional<ConstTensor> view_;
+};
+
+}  // namespace detail
+
 // One int or an (h, w) pair, as Keras's kernel_size / strides / dilation_rate.
 struct IntPair {
     std::array<int64_t, 2> hw;
@@ -52,8 +77,7 @@ public:
 private:
     SeparableConv2DConfig config_;
     Conv2DOptions options_;
-    std::vector<float> depthwise_, pointwise_, bias_;
-    std::vector<int64_t> depthwise_shape_, pointwise_shape_;
+    detail::OwnedWeights depthwise_, pointwise_, bias_;
 };
 
 // Inference batch normalization, gamma * (x - mean) / sqrt(variance + epsilon) + beta,
@@ -94,8 +118,7 @@ public:
 private:
     ContribSeparableConv2DConfig config_;
     Conv2DOptions options_;
-    std::vector<float> depthwise_, pointwise_, bias_;
-    std::vector<int64_t> depthwise_shape_, pointwise_shape_;
+    detail::OwnedWeights depthwise_, pointwise_, bias_;
 };
 
 }  // namespace sepconv

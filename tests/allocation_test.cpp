@@ -1,0 +1,210 @@
+// The AOT hot path makes no heap allocation per call (after warm-up): every
+// op, both layouts, with and without bias, and the layer objects. A counting
+// operator new sees every C++ allocation on the calling thread; the Halide
+// runtime's halide_malloc (the kernels' own workspace) is hooked too, and its
+// peak is reported per op (README, "Reliability").
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <cstdio>
+#include <cstdlib>
+#include <new>
+
+#include "HalideRuntime.h"
+#include "harness.h"
+#include "sepconv/layers.h"
+#include "sepconv/ops.h"
+#include "sepconv/registry.h"
+
+namespace {
+
+// Allocations on this thread while `counting` is set.
+thread_local bool counting = false;
+thread_local int64_t allocations = 0;
+
+void *counted(std::size_t size) {
+    if (counting) allocations++;
+    if (void *p = std::malloc(size ? size : 1)) return p;
+    throw std::bad_alloc();
+}
+
+void *counted_aligned(std::size_t size, std::align_val_t align) {
+    if (counting) allocations++;
+    const std::size_t a = static_cast<std::size_t>(align);
+    if (void *p = std::aligned_alloc(a, (size + a - 1) / a * a)) return p;
+    throw std::bad_alloc();
+}
+
+// The Halide runtime's heap: calls, bytes outstanding and their peak.
+std::atomic<int64_t> halide_calls{0}, halide_outstanding{0}, halide_peak{0};
+struct HalideBlock {
+    size_t size;
+    alignas(64) unsigned char data[];
+};
+void *counting_halide_malloc(void *, size_t size) {
+    halide_calls++;
+    auto *b = static_cast<HalideBlock *>(std::aligned_alloc(64, (sizeof(HalideBlock) + size + 63) / 64 * 64));
+    if (!b) return nullptr;
+    b->size = size;
+    const int64_t now = halide_outstanding += static_cast<int64_t>(size);
+    int64_t peak = halide_peak.load();
+    while (now > peak && !halide_peak.compare_exchange_weak(peak, now)) {
+    }
+    return b->data;
+}
+void counting_halide_free(void *, void *p) {
+    if (!p) return;
+    auto *b = reinterpret_cast<HalideBlock *>(static_cast<unsigned char *>(p) - offsetof(HalideBlock, data));
+    halide_outstanding -= static_cast<int64_t>(b->size);
+    std::free(b);
+}
+
+}  // namespace
+
+void *operator new(std::size_t size) { return counted(size); }
+void *operator new[](std::size_t size) { return counted(size); }
+void *operator new(std::size_t size, const std::nothrow_t &) noexcept {
+    try {
+        return counted(size);
+    } catch (...) {
+        return nullptr;
+    }
+}
+void *operator new[](std::size_t size, const std::nothrow_t &t) noexcept { return operator new(size, t); }
+void *operator new(std::size_t size, std::align_val_t a) { return counted_aligned(size, a); }
+void *operator new[](std::size_t size, std::align_val_t a) { return counted_aligned(size, a); }
+void operator delete(void *p) noexcept { std::free(p); }
+void operator delete[](void *p) noexcept { std::free(p); }
+void operator delete(void *p, std::size_t) noexcept { std::free(p); }
+void operator delete[](void *p, std::size_t) noexcept { std::free(p); }
+void operator delete(void *p, std::align_val_t) noexcept { std::free(p); }
+void operator delete[](void *p, std::align_val_t) noexcept { std::free(p); }
+void operator delete(void *p, std::size_t, std::align_val_t) noexcept { std::free(p); }
+void operator delete[](void *p, std::size_t, std::align_val_t) noexcept { std::free(p); }
+
+namespace sepconv {
+namespace {
+
+constexpr int kWarmup = 2, kCalls = 5;
+
+struct Counts {
+    int64_t cpp = 0, halide = 0, halide_peak_bytes = 0;
+};
+
+// Runs `call` kWarmup times, then kCalls times counting allocations.
+template <typename Call>
+Counts count_allocations(Call call) {
+    for (int i = 0; i < kWarmup; i++) call();
+    halide_calls = 0;
+    halide_peak = halide_outstanding.load();
+    allocations = 0;
+    counting = true;
+    for (int i = 0; i < kCalls; i++) call();
+    counting = false;
+    return {allocations, halide_calls.load(), halide_peak.load()};
+}
+
+class AllocationTest : public ::testing::Test {
+protected:
+    static void SetUpTestSuite() {
+        halide_set_custom_malloc(counting_halide_malloc);
+        halide_set_custom_free(counting_halide_free);
+    }
+};
+
+// A MobileNet-like layer (56x56x64, 3x3): both the specialized NHWC variants
+// and the generic NCHW ones run.
+struct Layer {
+    static constexpr int N = 1, H = 56, W = 56, C = 64, M = 1, O = 64;
+    std::mt19937 rng{3};
+    std::vector<float> x = testing::random_floats(rng, N * H * W * C), dw = testing::random_floats(rng, 9 * C * M),
+                       pw = testing::random_floats(rng, C * M * O), bias_dw = testing::random_floats(rng, C * M),
+                       bias_pw = testing::random_floats(rng, O), out = std::vector<float>(N * H * W * O);
+};
+
+std::vector<int64_t> shape(DataFormat f, int64_t n, int64_t h, int64_t w, int64_t c) {
+    return f == DataFormat::NHWC ? std::vector<int64_t>{n, h, w, c} : std::vector<int64_t>{n, c, h, w};
+}
+
+TEST_F(AllocationTest, OpsAllocateNothingPerCall) {
+    Layer l;
+    for (DataFormat f : {DataFormat::NHWC, DataFormat::NCHW}) {
+        for (bool with_bias : {false, true}) {
+            Conv2DOptions o;
+            o.data_format = f;
+            o.padding = Padding::same();
+            o.activation = Activation::relu6();
+            // Views are built once, outside the counted calls, as a caller would.
+            const ConstTensor x(l.x, shape(f, l.N, l.H, l.W, l.C)), dw(l.dw, {3, 3, l.C, l.M}),
+                pw(l.pw, {1, 1, l.C * l.M, l.O});
+            const MutableTensor out_dw(l.out, shape(f, l.N, l.H, l.W, l.C * l.M)),
+                out_pw(l.out, shape(f, l.N, l.H, l.W, l.O));
+            std::optional<ConstTensor> b_dw, b_pw;
+            if (with_bias) {
+                b_dw = ConstTensor(l.bias_dw, {l.C * l.M});
+                b_pw = ConstTensor(l.bias_pw, {l.O});
+            }
+            const std::string what = std::string(to_string(f)) + (with_bias ? " with bias" : " without bias");
+            const Counts d = count_allocations([&] { depthwise_conv2d(x, dw, b_dw, out_dw, o); });
+            const std::string dw_kernel = last_kernel();
+            const Counts p = count_allocations([&] { pointwise_conv2d(x, pw, b_pw, out_pw, o); });
+            const std::string pw_kernel = last_kernel();
+            const Counts s = count_allocations([&] { separable_conv2d(x, dw, pw, b_pw, out_pw, o); });
+            const std::string sep_kernel = last_kernel();
+            EXPECT_EQ(d.cpp, 0) << "depthwise " << what << " (" << dw_kernel << ")";
+            EXPECT_EQ(p.cpp, 0) << "pointwise " << what << " (" << pw_kernel << ")";
+            EXPECT_EQ(s.cpp, 0) << "separable " << what << " (" << sep_kernel << ")";
+            if (with_bias) {
+                // The kernels' own workspace (Halide heap), per call.
+                for (const auto &[kernel, c] : {std::pair{dw_kernel, d}, std::pair{pw_kernel, p}, std::pair{sep_kernel, s}}) {
+                    std::printf("workspace %-36s %3lld halide_malloc calls/call, peak %lld bytes\n", kernel.c_str(),
+                                static_cast<long long>(c.halide / kCalls), static_cast<long long>(c.halide_peak_bytes));
+                    ::testing::Test::RecordProperty(kernel + "_workspace_peak_bytes", std::to_string(c.halide_peak_bytes));
+                }
+            }
+        }
+    }
+}
+
+TEST_F(AllocationTest, LayersAllocateNothingPerCall) {
+    Layer l;
+    for (const char *format : {"channels_last", "channels_first"}) {
+        const DataFormat f = parse_data_format(format);
+        SeparableConv2DConfig keras;
+        keras.filters = l.O;
+        keras.padding = "same";
+        keras.data_format = format;
+        SeparableConv2D layer(keras);
+        layer.set_weights(ConstTensor(l.dw, {3, 3, l.C, l.M}), ConstTensor(l.pw, {1, 1, l.C * l.M, l.O}),
+                          ConstTensor(l.bias_pw, {l.O}));
+        const ConstTensor x(l.x, shape(f, l.N, l.H, l.W, l.C));
+        const MutableTensor out(l.out, shape(f, l.N, l.H, l.W, l.O));
+        EXPECT_EQ(count_allocations([&] { layer(x, out); }).cpp, 0) << "SeparableConv2D " << format;
+
+        for (bool depthwise_only : {false, true}) {
+            ContribSeparableConv2DConfig contrib;
+            contrib.data_format = to_string(f);
+            if (!depthwise_only) contrib.num_outputs = l.O;
+            ContribSeparableConv2D c(contrib);
+            std::optional<ConstTensor> pw;
+            if (!depthwise_only) pw = ConstTensor(l.pw, {1, 1, l.C * l.M, l.O});
+            c.set_weights(ConstTensor(l.dw, {3, 3, l.C, l.M}), pw);
+            EXPECT_EQ(count_allocations([&] { c(x, out); }).cpp, 0)
+                << "contrib separable_conv2d " << format << (depthwise_only ? " depthwise only" : "");
+        }
+    }
+}
+
+// The counter works: a call that must allocate (an error message) is seen.
+TEST_F(AllocationTest, CounterSeesAllocations) {
+    const Counts c = count_allocations([] {
+        try {
+            parse_data_format("not a format");
+        } catch (const Error &) {
+        }
+    });
+    EXPECT_GT(c.cpp, 0);
+}
+
+}  // namespace
+}  // namespace sepconv
