@@ -11,7 +11,7 @@ struct Roof {
     double peak_gflops = 0;  // 2 flops per FMA lane
 };
 
-// Best of `trials` runs each.
+// Best of `trials` runs each, timed by each thread's CPU time (see probes.cpp).
 Roof measure_roof(int threads, int trials = 5);
 
 // The vector ISA the peak probe used ("avx512", "avx2", "sse").

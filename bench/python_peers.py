@@ -213,9 +213,9 @@ PEERS = {"onnxruntime": make_onnxruntime, "torch": make_torch, "tensorflow": mak
 def time_us(run, repetitions, min_time):
     for _ in range(3):  # warm-up
         run()
-    reps = []
+    reps, cpu = [], []
     for _ in range(repetitions):
-        count, t0 = 0, time.perf_counter()
+        count, t0, c0 = 0, time.perf_counter(), time.process_time()
         while True:
             run()
             count += 1
@@ -223,7 +223,8 @@ def time_us(run, repetitions, min_time):
             if elapsed >= min_time:
                 break
         reps.append(elapsed / count * 1e6)
-    return statistics.median(reps)
+        cpu.append((time.process_time() - c0) / count * 1e6)
+    return statistics.median(reps), statistics.median(cpu)
 
 
 def main():
@@ -266,8 +267,8 @@ def main():
                     try:
                         run = PEERS[p](l, op, d, a.threads)
                         check(l, op, run(), ref)
-                        t = time_us(run, a.repetitions, a.min_time)
-                        row.update(real_time=t, cpu_time=t, iterations=a.repetitions)
+                        t, cpu = time_us(run, a.repetitions, a.min_time)
+                        row.update(real_time=t, cpu_time=cpu, iterations=a.repetitions)
                         row["GFLOP/s"] = l.flops(op, n) / t * 1e-3
                         row["GB/s"] = l.bytes(op, n) / t * 1e-3
                     except ImportError as e:
