@@ -5,17 +5,21 @@
 # writes the report (bench/results/report.md, PNG plots, machine.txt).
 #
 #   scripts/bench.sh [--suite mobilenet_v1,mobilenet_v2] [--repetitions 3] [--min-time 0.1] [--no-python]
+#                    [--python-batches 1,8] [--time real|cpu] [sepconv_bench options, e.g. --impls=sepconv,onednn]
+# --time cpu reports one-thread rows by CPU time (for a loaded, shared machine).
 #
 # Everything is idempotent; a rerun only runs the benchmarks again.
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-suite="" repetitions=3 min_time=0.1 python_peers=1 extra=()
+suite="" repetitions=3 min_time=0.1 python_peers=1 python_batches=1,8 time=real extra=()
 while (($#)); do
   case "$1" in
     --suite) suite="$2"; shift 2 ;;
     --repetitions) repetitions="$2"; shift 2 ;;
     --min-time) min_time="$2"; shift 2 ;;
     --no-python) python_peers=0; shift ;;
+    --python-batches) python_batches="$2"; shift 2 ;;
+    --time) time="$2"; shift 2 ;;
     *) extra+=("$1"); shift ;;
   esac
 done
@@ -41,7 +45,8 @@ threads_all=$(nproc)
   echo "date: $(date -u +%FT%TZ)"
   echo "commit: $(git -C "$root" rev-parse --short HEAD)"
   echo "load before the run: $(cut -d' ' -f1-3 /proc/loadavg)"
-  lscpu | grep -E '^(Model name|CPU\(s\)|Thread|Core|Socket|L1d|L2|L3|Flags)' | sed 's/^Flags:.*\(avx[^ ]*\).*/&/' | cut -c1-200
+  lscpu | grep -E '^(Model name|CPU\(s\)|Thread|Core|Socket|L1d|L2|L3)'
+  echo "vector ISA flags: $(grep -m1 -o -w -E 'sse4_2|avx|avx2|fma|avx512f|avx512bw|avx512vl' /proc/cpuinfo | sort -u | tr '\n' ' ')"
   free -g | head -2
 } > "$out/machine.txt"
 
@@ -54,11 +59,11 @@ filter=()
 inputs=("$out/sepconv_bench.json")
 if ((python_peers)); then
   for t in 1 "$threads_all"; do
-    "$venv/bin/python" "$root/bench/python_peers.py" --threads "$t" ${suite:+--suite "$suite"} \
+    "$venv/bin/python" "$root/bench/python_peers.py" --threads "$t" ${suite:+--suite "$suite"} --batches "$python_batches" \
       --repetitions "$repetitions" --min-time "$min_time" --out "$out/python_peers_t$t.json"
     inputs+=("$out/python_peers_t$t.json")
   done
 fi
 echo "load after the run: $(cut -d' ' -f1-3 /proc/loadavg)" >> "$out/machine.txt"
 py="$venv/bin/python"; [[ -x "$py" ]] || py=python3
-"$py" "$root/bench/report.py" "$out" "${inputs[@]}" --machine "$out/machine.txt"
+"$py" "$root/bench/report.py" "$out" "${inputs[@]}" --machine "$out/machine.txt" --time "$time"
