@@ -1,0 +1,35 @@
+// The implementations the benchmark times on each layer: ours (through the
+// public runtime API, fused and unfused), oneDNN, XNNPACK and a naive loop.
+// Each is set up once (weights packed, primitives created) outside the timed
+// loop; run() computes the operation's output into `output` (NHWC).
+#pragma once
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "layers.h"
+
+namespace sepconv::bench {
+
+class Kernel {
+public:
+    virtual ~Kernel() = default;
+    virtual void run() = 0;
+    std::vector<float> output;
+};
+
+// The names of the implementations, in the order they are run.
+const std::vector<std::string> &implementation_names();
+
+// Sets the thread count every implementation uses from now on (Halide's
+// thread pool, OpenMP for oneDNN and the naive loop); XNNPACK takes it at
+// make_kernel.
+void set_threads(int threads);
+
+// nullptr when the implementation does not run this operation (e.g. the
+// unfused pair is only a separable implementation).
+std::unique_ptr<Kernel> make_kernel(const std::string &implementation, const Layer &layer, Operation op,
+                                    std::shared_ptr<const LayerData> data, int threads);
+
+}  // namespace sepconv::bench
