@@ -6,6 +6,7 @@ loop this gives its instructions (text for llvm-mca), the vector FMAs, and
 the register spills and reloads LLVM inserted (marked "Spill"/"Reload").
 """
 import re
+from collections import Counter
 from dataclasses import dataclass, field
 
 _LABEL = re.compile(r'^(\.?[\w$.]+):\s*(?://\s*(.*))?$')
@@ -29,6 +30,37 @@ class Loop:
     @property
     def reloads(self):
         return sum(1 for i in self.instructions if i.startswith(('ldr', 'ldp', 'ldur')) and '[sp' in i)
+
+    def n1_bound(self):
+        """Lower bound on cycles per iteration on a Neoverse N1 / Cortex-A76 from issue resources only
+        (no latencies): decode 4 instructions/cycle; pipes V0-V1 (FP/ASIMD), L0-L1 (load/store
+        address), S0-S1 + M (integer), B (branch), D (store data) -- the Arm Neoverse N1 Software
+        Optimization Guide. LD1R and lane loads also use a V pipe; DUP from a general register uses
+        M and V. Returns (cycles, binding resource)."""
+        use = Counter()
+        for i in self.instructions:
+            op, _, operands = i.partition(' ')
+            vector = re.search(r'\b[vqsd]\d+', operands) is not None
+            if op in ('b', 'cbz', 'cbnz', 'tbz', 'tbnz', 'ret') or op.startswith('b.'):
+                use['B'] += 1
+            elif op.startswith(('ldr', 'ldp', 'ldur', 'ld1', 'ld2', 'ld3', 'ld4')):
+                use['L'] += 2 if op == 'ldp' and re.match(r'\s*q', operands) else 1
+                if op.startswith('ld1r') or re.search(r'\}\[\d+\]', operands):
+                    use['V'] += 1
+            elif op.startswith(('str', 'stp', 'stur', 'st1')):
+                use['L'] += 1
+                use['D'] += 1
+            elif op == 'dup' and re.search(r',\s*[wx]\d+', operands):
+                use['M'] += 1
+                use['V'] += 1
+            elif vector:
+                use['V'] += 1
+            else:
+                use['I'] += 1
+        bounds = {'decode': len(self.instructions) / 4, 'V': use['V'] / 2, 'L': use['L'] / 2,
+                  'I': (use['I'] + use['M']) / 3, 'B': use['B'], 'D': use['D'] / 2}
+        binding = max(bounds, key=bounds.get)
+        return bounds[binding], binding
 
     def mca_source(self):
         return '\n'.join([f'{self.label}:'] + ['\t' + i for i in self.instructions]) + '\n'

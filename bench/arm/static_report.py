@@ -90,11 +90,16 @@ class LoopStats:
         self.reloads = loop.reloads
         self.spills = loop.spills
         self.cycles = mca_cycles(mca, loop)
+        self.n1_cycles, self.n1_binding = loop.n1_bound()
         self.mix = Counter(i.split()[0] for i in loop.instructions).most_common(6)
 
     @property
     def fma_peak_fraction(self):  # of the two FMA pipes, at llvm-mca's cycles
         return self.fmla / (N1_FMA_PIPES * self.cycles)
+
+    @property
+    def n1_fma_peak_fraction(self):  # at the N1 issue-resource bound
+        return self.fmla / (N1_FMA_PIPES * self.n1_cycles)
 
 
 def main():
@@ -128,10 +133,19 @@ def main():
              'variant of the ARM cross build (`arm-64-linux`, the generator of this commit), its innermost '
              f'arithmetic loops, and `llvm-mca -mcpu={MCA_CPU}` cycles per loop iteration. qemu-user runs '
              'the tests but its timing says nothing about ARM hardware, so there are no timings here.\n')
-    w.append(f'llvm-mca: `{subprocess.run([mca, "--version"], capture_output=True, text=True).stdout.split(chr(10))[1].strip()}`; '
+    version = re.search(r'LLVM version [\w.]+', subprocess.run([mca, '--version'], capture_output=True, text=True).stdout)
+    w.append(f'llvm-mca: {version.group(0) if version else "?"}; '
              f'its `{MCA_CPU}` uses the **{mca_model(mca)}** scheduling model (this LLVM has no Neoverse N1 / '
              'Cortex-A76 model of its own; Debian 12 has none newer). The FMA peak fraction is '
-             f'FMAs / ({N1_FMA_PIPES} pipes x cycles): N1 and A76 issue two 128-bit FMLA per cycle.\n')
+             f'FMAs / ({N1_FMA_PIPES} pipes x cycles): N1 and A76 issue two 128-bit FMLA per cycle; the A57 '
+             'model splits each 128-bit FMLA in two, so its figures are pessimistic. Next to them, the '
+             '**N1 bound**: cycles per iteration from the N1 issue resources alone (decode 4/cycle, 2 FP/ASIMD '
+             'pipes, 2 load/store pipes, 3 integer pipes, 1 branch; LD1R and lane loads also take an '
+             'FP/ASIMD pipe — Arm Neoverse N1 Software Optimization Guide), ignoring latencies: an upper '
+             'bound on speed, exact for the FMA-bound loops with independent accumulators. The 1-column '
+             'depthwise tile is one chain of dependent FMLAs (4-cycle latency: 36 cycles per 3x3 '
+             'iteration unless out-of-order execution overlaps consecutive iterations), which the issue '
+             'bound does not see and the mca figure does.\n')
 
     w.append('## Dot-product / fp16 feature variant\n')
     same = [n for n in commands if same_with_features[n]]
@@ -142,8 +156,8 @@ def main():
              'so a multi-target library with that variant would only double the code.\n')
 
     w.append('## Every variant: innermost arithmetic loops\n')
-    w.append('| variant | loop (LLVM block) | instructions | vector FMAs | stack reloads / spills | mca cycles/iter | FMA peak | top instructions |')
-    w.append('| --- | --- | ---: | ---: | ---: | ---: | ---: | --- |')
+    w.append('| variant | loop (LLVM block) | instructions | vector FMAs | stack reloads / spills | mca cycles/iter | FMA peak (mca) | N1 bound cycles/iter | FMA peak (N1 bound) | top instructions |')
+    w.append('| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |')
     for name in sorted(commands):
         ls = sorted(loops[name], key=lambda l: -l.fmla)
         shown, seen = [], set()
@@ -155,7 +169,8 @@ def main():
         for l in shown[:4]:
             mix = ', '.join(f'{op} {n}' for op, n in l.mix)
             w.append(f'| {name} | `{l.loop.block}` | {l.instructions} | {l.fmla} | {l.reloads} / {l.spills} | '
-                     f'{l.cycles:.1f} | {100 * l.fma_peak_fraction:.0f}% | {mix} |')
+                     f'{l.cycles:.1f} | {100 * l.fma_peak_fraction:.0f}% | {l.n1_cycles:.1f} ({l.n1_binding}) | '
+                     f'{100 * l.n1_fma_peak_fraction:.0f}% | {mix} |')
     w.append('')
 
     w.append('## MobileNet v1 layers (batch 1)\n')
@@ -163,8 +178,8 @@ def main():
              'tile set-up and stores are not counted). Depthwise: the 3x3 tile loop (FMAs / 9 columns of 4 channels); '
              'pointwise: the reduction loop, times C_in; fused separable: its depthwise-stage loops '
              '(9 C_in / C_out intermediate values per output) plus its reduction loop.\n')
-    w.append('| layer | shape | stage | variant | instructions / output | mca cycles / output | FMA peak |')
-    w.append('| --- | --- | --- | --- | ---: | ---: | ---: |')
+    w.append('| layer | shape | stage | variant | instructions / output | mca cycles / output | FMA peak (mca) | N1 bound cycles / output | FMA peak (N1 bound) |')
+    w.append('| --- | --- | --- | --- | ---: | ---: | ---: | ---: | ---: |')
     shapes = os.path.join(root, 'shared', 'bench', 'shapes.csv')
     if not os.path.exists(shapes):
         shapes = '/work/shared/bench/shapes.csv'
@@ -180,10 +195,13 @@ def main():
         per_iter = LANES * dw.fmla / taps
         note = '' if dw.fmla // taps * 1 >= main_loop(dw_name, 'output').fmla // taps else f' (out_w {out_w} < tile: {dw.fmla // taps}-column tile)'
         w.append(f'| {layer} | {shape} | depthwise | {dw_name}{note} | {dw.instructions / per_iter:.1f} | '
-                 f'{dw.cycles / per_iter:.2f} | {100 * dw.fma_peak_fraction:.0f}% |')
+                 f'{dw.cycles / per_iter:.2f} | {100 * dw.fma_peak_fraction:.0f}% | {dw.n1_cycles / per_iter:.2f} | '
+                 f'{100 * dw.n1_fma_peak_fraction:.0f}% |')
         pw = main_loop('sepconv_f32_pwconv_nhwc', 'pointwise')
-        w.append(f'| {layer} | {shape} | pointwise | sepconv_f32_pwconv_nhwc | {pw.instructions * c / (LANES * pw.fmla):.1f} | '
-                 f'{pw.cycles * c / (LANES * pw.fmla):.2f} | {100 * pw.fma_peak_fraction:.0f}% |')
+        per_out = c / (LANES * pw.fmla)
+        w.append(f'| {layer} | {shape} | pointwise | sepconv_f32_pwconv_nhwc | {pw.instructions * per_out:.1f} | '
+                 f'{pw.cycles * per_out:.2f} | {100 * pw.fma_peak_fraction:.0f}% | {pw.n1_cycles * per_out:.2f} | '
+                 f'{100 * pw.n1_fma_peak_fraction:.0f}% |')
         sep_name = f'sepconv_f32_sepconv_{kh}x{kw}m1s{s}_nhwc'
         group = []  # the depthwise-stage loops of the largest tile: those before its reduction loop
         for l in loops[sep_name]:
@@ -193,13 +211,15 @@ def main():
             group.append(l)
         d_instr = sum(l.instructions for l in group)
         d_cycles = sum(l.cycles for l in group)
+        d_n1 = sum(l.n1_cycles for l in group)
         d_lanes = LANES * sum(l.fmla for l in group)
         inter = taps * c / out_c
         instr = d_instr * inter / d_lanes + spw.instructions * c / (LANES * spw.fmla)
         cycles = d_cycles * inter / d_lanes + spw.cycles * c / (LANES * spw.fmla)
-        flops = (taps * c / out_c + c) / LANES  # vector FMAs per output
+        n1 = d_n1 * inter / d_lanes + spw.n1_cycles * c / (LANES * spw.fmla)
+        fmas = (taps * c / out_c + c) / LANES  # vector FMAs per output
         w.append(f'| {layer} | {shape} | fused separable | {sep_name} | {instr:.1f} | {cycles:.2f} | '
-                 f'{100 * flops / (N1_FMA_PIPES * cycles):.0f}% |')
+                 f'{100 * fmas / (N1_FMA_PIPES * cycles):.0f}% | {n1:.2f} | {100 * fmas / (N1_FMA_PIPES * n1):.0f}% |')
     w.append('')
     with open(out_md, 'w') as f:
         f.write('\n'.join(w) + '\n')
