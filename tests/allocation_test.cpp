@@ -154,6 +154,11 @@ TEST_F(AllocationTest, OpsAllocateNothingPerCall) {
             EXPECT_EQ(d.cpp, 0) << "depthwise " << what << " (" << dw_kernel << ")";
             EXPECT_EQ(p.cpp, 0) << "pointwise " << what << " (" << pw_kernel << ")";
             EXPECT_EQ(s.cpp, 0) << "separable " << what << " (" << sep_kernel << ")";
+            // The depthwise and pointwise kernels need no workspace; the fused
+            // separable one keeps its depthwise rows in Halide-allocated scratch
+            // (reported below, a schedule choice).
+            EXPECT_EQ(d.halide, 0) << "depthwise " << what << " (" << dw_kernel << ")";
+            EXPECT_EQ(p.halide, 0) << "pointwise " << what << " (" << pw_kernel << ")";
             if (with_bias) {
                 // The kernels' own workspace (Halide heap), per call.
                 for (const auto &[kernel, c] : {std::pair{dw_kernel, d}, std::pair{pw_kernel, p}, std::pair{sep_kernel, s}}) {

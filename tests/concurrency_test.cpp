@@ -28,7 +28,7 @@ int env_int(const char *name, int fallback) {
 }
 
 const int kThreads = env_int("SEPCONV_CONCURRENCY_THREADS", 8);
-const int kIterations = env_int("SEPCONV_CONCURRENCY_ITERATIONS", 30);
+const int kIterations = env_int("SEPCONV_CONCURRENCY_ITERATIONS", 100);
 
 // One random call, run and checked. `kernel_sizes` / `multipliers` limit the
 // variety (for the JIT: each combination is a compile).

@@ -30,7 +30,7 @@ sepconv_sanitized_tree(asan sanitize
 sepconv_sanitized_tree(tsan tsan
                        SUITES concurrency_test layers_test
                        ENVIRONMENT "TSAN_OPTIONS=halt_on_error=1:suppressions=${CMAKE_CURRENT_LIST_DIR}/tsan.supp"
-                                   "SEPCONV_CONCURRENCY_ITERATIONS=6" "SEPCONV_CONCURRENCY_THREADS=4")
+                                   "SEPCONV_CONCURRENCY_ITERATIONS=20")
 
 # The fuzz run: the committed corpus, then 60 s of new inputs (kept in the
 # build tree, not in the corpus). A crash leaves its input in the tree.
