@@ -8,6 +8,7 @@
 # Halide_TARGET of the build (the host).
 # All variants link one shared Halide runtime, sepconv_halide_runtime.
 include_guard(GLOBAL)
+include(SepconvScheduleDb)  # tuned knobs (schedules/db/)
 
 # x86-64 hosts get multi-target libraries: AVX-512, AVX2, SSE4.1, and a
 # baseline last; Halide's runtime picks the first the CPU supports, per call.
@@ -49,6 +50,13 @@ function(sepconv_kernel NAME)
             set(${CMAKE_MATCH_1} ${CMAKE_MATCH_2})
         endif ()
     endforeach ()
+    # Tuned knobs from the schedule database, unless PARAMS set knobs.
+    if (NOT ARG_PARAMS MATCHES "(^|;)knobs=")
+        sepconv_tuned_knobs(tuned ${ARG_OP} ${layout} ${kernel_h} ${kernel_w} ${multiplier} ${stride} ${ARG_TARGETS})
+        if (tuned)
+            list(APPEND ARG_PARAMS "knobs=${tuned}")
+        endif ()
+    endif ()
     set_property(GLOBAL APPEND PROPERTY SEPCONV_AOT_KERNEL_RECORDS
                  "${NAME}|${ARG_OP}|${layout}|${kernel_h}|${kernel_w}|${multiplier}|${stride}")
     set_property(GLOBAL APPEND PROPERTY SEPCONV_AOT_KERNEL_TARGETS ${NAME})

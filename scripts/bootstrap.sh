@@ -9,6 +9,8 @@ root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 apt_packages=(build-essential git python3 python3-venv python3-dev libgtest-dev libgmock-dev libbenchmark-dev)
 # OpenCL on the CPU (PoCL), so the GPU variants' OpenCL conformance tests run without a GPU.
 apt_packages+=(ocl-icd-opencl-dev pocl-opencl-icd clinfo)
+# JSON for the schedule database (tools/tuning/, `sepconv tune`).
+apt_packages+=(nlohmann-json3-dev)
 # Extra package sets are opt-in through SEPCONV_APT_EXTRA (space separated), e.g. for ARM or OpenCL.
 read -r -a extra <<< "${SEPCONV_APT_EXTRA:-}"
 apt_packages+=("${extra[@]}")
