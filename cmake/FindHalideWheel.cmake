@@ -23,7 +23,9 @@ execute_process(
     ERROR_QUIET)
 if (_sepconv_halide_found EQUAL 0 AND _sepconv_halide_root)
     message(STATUS "Halide from the pip wheel: ${_sepconv_halide_root}")
-    list(APPEND CMAKE_PREFIX_PATH "${_sepconv_halide_root}")
+    # Also <root>/lib64/cmake itself: find_package skips lib64 prefixes on
+    # Debian (FIND_LIBRARY_USE_LIB64_PATHS), where the wheel keeps its configs.
+    list(APPEND CMAKE_PREFIX_PATH "${_sepconv_halide_root}" "${_sepconv_halide_root}/lib64/cmake")
 else ()
     message(STATUS "No halide wheel found by ${SEPCONV_PYTHON}; run scripts/bootstrap.sh or set Halide_DIR")
 endif ()

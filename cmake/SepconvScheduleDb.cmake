@@ -47,7 +47,7 @@ function(sepconv_target_class OUT TARGET)
 endfunction()
 
 # sepconv_tuned_knobs(<out> <op> <layout> <kernel_h> <kernel_w> <multiplier>
-#                     <stride> <target>...): the "class.knob=value,..." string
+#                     <stride> <target>...): the "class.knob:value,..." string
 # of the database entries "<op>/<variant>/<class>" for the targets' classes,
 # where the variant is named as `sepconv tune` names it (pointwise: the layout;
 # kernel_h 0: generic_<layout>; else <kh>x<kw>m<m>[s<stride>]_<layout>).
@@ -100,7 +100,8 @@ function(sepconv_tuned_knobs OUT OP LAYOUT KERNEL_H KERNEL_W MULTIPLIER STRIDE)
                 foreach (i RANGE ${last})
                     string(JSON name MEMBER "${entry}" knobs ${i})
                     string(JSON value GET "${entry}" knobs "${name}")
-                    list(APPEND knobs "${cls}.${name}=${value}")
+                    # name:value: GenGen takes no second '=' in an argument.
+                    list(APPEND knobs "${cls}.${name}:${value}")
                 endforeach ()
             endif ()
         endforeach ()

@@ -4,6 +4,7 @@
 // then the activation.
 #include "Halide.h"
 #include "algorithm.h"
+#include "contracts.h"
 #include "schedules.h"
 
 namespace sepconv {
@@ -30,9 +31,9 @@ public:
     Output<Buffer<float, 4>> output{"output"};
 
     void generate() {
-        const int c_dim = layout == Layout::NHWC ? 0 : 2, x_dim = layout == Layout::NHWC ? 1 : 0, y_dim = x_dim + 1;
+        const TensorDims d = tensor_dims(layout);
         Func in = channels_x_y_batch(input, layout, "input_cxyn");
-        PointwiseStage pw = pointwise(in, weights, bias, input.dim(c_dim).extent());
+        PointwiseStage pw = pointwise(in, weights, bias, input.dim(d.c).extent());
 
         Var c("c"), x("x"), y("y"), n("n");
         Func activated("activated");
@@ -40,33 +41,21 @@ public:
                                          {activation_min, activation_max, leaky_alpha});
         store_in_layout(output, activated, layout);
 
-        for (int d = 0; d < 4; d++) {
-            input.dim(d).set_min(0);
-            output.dim(d).set_min(0);
-        }
         weights.dim(0).set_min(0);
         weights.dim(1).set_min(0);
-        bias.dim(0).set_min(0).set_stride(Expr());
+        require_tensors_from_zero(*this);
 
         // Estimates: MobileNet v1 pw1 (112x112, 32 -> 64).
-        input.dim(c_dim).set_estimate(0, 32);
-        input.dim(x_dim).set_estimate(0, 112);
-        input.dim(y_dim).set_estimate(0, 112);
-        input.dim(3).set_estimate(0, 1);
+        estimate_tensor(input, layout, 32, 112, 112);
         weights.set_estimates({{0, 64}, {0, 32}});
         bias.set_estimates({{0, 64}});
-        output.dim(c_dim).set_estimate(0, 64);
-        output.dim(x_dim).set_estimate(0, 112);
-        output.dim(y_dim).set_estimate(0, 112);
-        output.dim(3).set_estimate(0, 1);
-        activation_min.set_estimate(0.0f);
-        activation_max.set_estimate(6.0f);
-        leaky_alpha.set_estimate(1.0f);
+        estimate_tensor(output, layout, 64, 112, 112);
+        estimate_relu6(*this);
 
         if (!using_autoscheduler()) {
             activated.compute_inline();
-            schedules::schedule_pointwise({output, pw.result, pw.channels, layout, output.dim(c_dim).extent(),
-                                           output.dim(x_dim).extent()},
+            schedules::schedule_pointwise({output, pw.result, pw.channels, layout, output.dim(d.c).extent(),
+                                           output.dim(d.x).extent()},
                                           get_target(), schedules::Knobs::parse(knobs));
         }
     }

@@ -7,6 +7,7 @@
 // loop nest.
 #include "Halide.h"
 #include "algorithm.h"
+#include "contracts.h"
 #include "schedules.h"
 
 namespace sepconv {
@@ -42,20 +43,10 @@ public:
     Output<Buffer<float, 4>> output{"output"};
 
     void generate() {
-        const int c_dim = layout == Layout::NHWC ? 0 : 2, x_dim = layout == Layout::NHWC ? 1 : 0, y_dim = x_dim + 1;
+        const TensorDims d = tensor_dims(layout);
         Func in = channels_x_y_batch(input, layout, "input_cxyn");
-        Func padded = zero_padded(in, input.dim(x_dim).extent(), input.dim(y_dim).extent());
-
-        DepthwiseGeometry g;
-        g.kernel_w = kernel_w > 0 ? Expr(kernel_w) : depthwise_filter.dim(2).extent();
-        g.kernel_h = kernel_h > 0 ? Expr(kernel_h) : depthwise_filter.dim(3).extent();
-        g.multiplier = multiplier > 0 ? Expr(multiplier) : depthwise_filter.dim(0).extent();
-        g.stride_x = stride > 0 ? Expr(stride) : Expr(stride_x);
-        g.stride_y = stride > 0 ? Expr(stride) : Expr(stride_y);
-        g.dilation_x = dilation_x;
-        g.dilation_y = dilation_y;
-        g.pad_left = pad_left;
-        g.pad_top = pad_top;
+        Func padded = zero_padded(in, input.dim(d.x).extent(), input.dim(d.y).extent());
+        const DepthwiseGeometry g = depthwise_geometry(*this, depthwise_filter);
         Var c("c"), x("x"), y("y"), n("n");
         Func no_bias("no_depthwise_bias");
         no_bias(c) = 0.0f;
@@ -69,49 +60,26 @@ public:
                                          {activation_min, activation_max, leaky_alpha});
         store_in_layout(output, activated, layout);
 
-        depthwise_filter.dim(0).set_min(0);
-        depthwise_filter.dim(1).set_min(0).set_stride(depthwise_filter.dim(0).extent());
-        depthwise_filter.dim(2).set_min(0);
-        depthwise_filter.dim(3).set_min(0);
-        if (kernel_w > 0) depthwise_filter.dim(2).set_extent(kernel_w);
-        if (kernel_h > 0) depthwise_filter.dim(3).set_extent(kernel_h);
-        if (multiplier > 0) depthwise_filter.dim(0).set_extent(multiplier);
-        for (int d = 0; d < 4; d++) {
-            input.dim(d).set_min(0);
-            output.dim(d).set_min(0);
-        }
+        require_depthwise_filter(*this, depthwise_filter);
         pointwise_filter.dim(0).set_min(0);
         pointwise_filter.dim(1).set_min(0);
-        bias.dim(0).set_min(0).set_stride(Expr());
+        require_tensors_from_zero(*this);
 
         // Estimates: MobileNet v1 layer 1 (112x112x32, 3x3 stride 1, -> 64).
-        input.dim(c_dim).set_estimate(0, 32);
-        input.dim(x_dim).set_estimate(0, 112);
-        input.dim(y_dim).set_estimate(0, 112);
-        input.dim(3).set_estimate(0, 1);
+        estimate_tensor(input, layout, 32, 112, 112);
         depthwise_filter.set_estimates({{0, 1}, {0, 32}, {0, 3}, {0, 3}});
         pointwise_filter.set_estimates({{0, 64}, {0, 32}});
         bias.set_estimates({{0, 64}});
-        output.dim(c_dim).set_estimate(0, 64);
-        output.dim(x_dim).set_estimate(0, 112);
-        output.dim(y_dim).set_estimate(0, 112);
-        output.dim(3).set_estimate(0, 1);
-        stride_x.set_estimate(1);
-        stride_y.set_estimate(1);
-        dilation_x.set_estimate(1);
-        dilation_y.set_estimate(1);
-        pad_left.set_estimate(1);
-        pad_top.set_estimate(1);
-        activation_min.set_estimate(0.0f);
-        activation_max.set_estimate(6.0f);
-        leaky_alpha.set_estimate(1.0f);
+        estimate_tensor(output, layout, 64, 112, 112);
+        estimate_depthwise_geometry(*this, 1, 1);
+        estimate_relu6(*this);
 
         if (!using_autoscheduler()) {
             activated.compute_inline();
             no_bias.compute_inline();
             schedules::schedule_separable({output, dw.result, dw.taps, pw.result, pw.channels, layout,
-                                           kernel_w > 0 && kernel_h > 0, g.multiplier, mid_channels,
-                                           output.dim(c_dim).extent(), output.dim(x_dim).extent()},
+                                           taps_known(*this), g.multiplier, mid_channels,
+                                           output.dim(d.c).extent(), output.dim(d.x).extent()},
                                           get_target(), schedules::Knobs::parse(knobs));
         }
     }

@@ -14,7 +14,7 @@ Knobs Knobs::parse(const std::string &text) {
     std::string entry;
     while (std::getline(entries, entry, ',')) {
         if (entry.empty()) continue;
-        const size_t eq = entry.find('=');
+        const size_t eq = entry.find_first_of("=:");
         size_t used = 0;
         int value = 0;
         bool ok = eq != std::string::npos && eq > 0 && eq + 1 < entry.size();
@@ -27,7 +27,8 @@ Knobs Knobs::parse(const std::string &text) {
             ok = ok && used == entry.size() - eq - 1;
         }
         if (!ok) {
-            throw std::invalid_argument("schedule knobs: expected name=integer, got '" + entry + "' in '" + text + "'");
+            throw std::invalid_argument("schedule knobs: expected name=integer (or name:integer), got '" + entry +
+                                        "' in '" + text + "'");
         }
         knobs.values_[entry.substr(0, eq)] = value;
     }

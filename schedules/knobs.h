@@ -29,7 +29,9 @@ std::string target_class(const Halide::Target &target);
 class Knobs {
 public:
     Knobs() = default;
-    // Parses "name=value,..." (whitespace-free, integer values). Throws
+    // Parses "name=value,..." (whitespace-free, integer values; "name:value"
+    // too, the form for a generator's command line, where Halide's GenGen
+    // refuses a second '=' in an argument). Throws
     // std::invalid_argument naming the malformed entry.
     static Knobs parse(const std::string &text);
 

@@ -11,6 +11,9 @@ apt_packages=(build-essential git python3 python3-venv python3-dev libgtest-dev 
 apt_packages+=(ocl-icd-opencl-dev pocl-opencl-icd clinfo)
 # JSON for the schedule database (tools/tuning/, `sepconv tune`).
 apt_packages+=(nlohmann-json3-dev)
+# ARM64 cross build, its tests under qemu-user, llvm-mca for bench/arm (tests/arm/):
+# the arm64 multiarch GoogleTest needs the arm64 architecture enabled in dpkg.
+apt_packages+=(g++-aarch64-linux-gnu qemu-user libgtest-dev:arm64 llvm)
 # Extra package sets are opt-in through SEPCONV_APT_EXTRA (space separated), e.g. for ARM or OpenCL.
 read -r -a extra <<< "${SEPCONV_APT_EXTRA:-}"
 apt_packages+=("${extra[@]}")
@@ -23,6 +26,9 @@ if ((${#missing[@]})); then
   echo "bootstrap: installing Debian packages: ${missing[*]}"
   sudo_cmd=()
   [[ $(id -u) -eq 0 ]] || sudo_cmd=(sudo)
+  if [[ " ${missing[*]}" == *":arm64"* ]] && ! dpkg --print-foreign-architectures | grep -qx arm64; then
+    "${sudo_cmd[@]}" dpkg --add-architecture arm64
+  fi
   "${sudo_cmd[@]}" apt-get update -qq
   DEBIAN_FRONTEND=noninteractive "${sudo_cmd[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}"
 fi

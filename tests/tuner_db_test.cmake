@@ -33,21 +33,21 @@ function(expect_knobs WANT)
         message(FATAL_ERROR "sepconv_tuned_knobs(${ARGN}): got '${got}', want '${WANT}'")
     endif ()
 endfunction()
-expect_knobs("avx2.pw_columns=4,avx2.pw_vectors=2" separable nhwc 3 3 1 1)
+expect_knobs("avx2.pw_columns:4,avx2.pw_vectors:2" separable nhwc 3 3 1 1)
 expect_knobs("" separable nhwc 3 3 1 2)                 # no entry: hand schedule
 expect_knobs("" depthwise nhwc 3 3 1 2)                 # stale entry: ignored (a warning)
-expect_knobs("avx512.pw_columns=8" pointwise nhwc 0 0 0 0)
+expect_knobs("avx512.pw_columns:8" pointwise nhwc 0 0 0 0)
 set(SEPCONV_SCHEDULE_DB_ACCEPT_STALE ON)
-expect_knobs("avx2.dw_columns=4" depthwise nhwc 3 3 1 2)
+expect_knobs("avx2.dw_columns:4" depthwise nhwc 3 3 1 2)
 set(SEPCONV_SCHEDULE_DB_ACCEPT_STALE OFF)
 
 # The generator takes the string for a multi-target build, each sub-target its own.
 # Two sub-targets keep it short: the knobs are qualified for one of them.
-set(targets x86-64-linux-avx-avx2-f16c-fma-sse41 x86-64-linux)
+set(targets x86-64-linux-avx-avx2-f16c-fma-sse41-no_runtime x86-64-linux-no_runtime)
 sepconv_tuned_knobs(knobs separable nhwc 3 3 1 1 ${targets})
 list(JOIN targets "," target_list)
 function(generate KNOBS EXPECT_OK)
-    execute_process(COMMAND "${GENERATOR}" -g separable -f tuned -e object -o "${WORK_DIR}"
+    execute_process(COMMAND "${GENERATOR}" -g separable -f tuned -n tuned -d 0 -e c_header,object -o "${WORK_DIR}"
                             "target=${target_list}" layout=nhwc kernel_h=3 kernel_w=3 multiplier=1 stride=1
                             "knobs=${KNOBS}"
                     RESULT_VARIABLE rc OUTPUT_VARIABLE out ERROR_VARIABLE out)
@@ -58,4 +58,4 @@ function(generate KNOBS EXPECT_OK)
     endif ()
 endfunction()
 generate("${knobs}" TRUE)
-generate("avx2.pw_colums=4" FALSE)
+generate("avx2.pw_colums:4" FALSE)

@@ -87,6 +87,9 @@ TEST(Knobs, QualifiedEntriesApplyToTheirTargetClassOnly) {
     const Knobs avx512 = knobs.for_target(Halide::Target("x86-64-linux-avx-avx2-avx512-avx512_skylake-f16c-fma-sse41"));
     EXPECT_EQ(avx512.str(), "dw_columns=4,pw_vectors=4");
     EXPECT_EQ(knobs.for_target(Halide::Target("x86-64-linux")).str(), "dw_columns=4");
+    // The command-line form the build passes to the generator.
+    EXPECT_EQ(Knobs::parse("avx2.dw_columns:6,pw_vectors:2").for_target(Halide::Target("x86-64-linux-avx-avx2")).str(),
+              "dw_columns=6,pw_vectors=2");
     EXPECT_EQ(sepconv::schedules::target_class(Halide::Target("arm-64-linux")), "arm64");
     EXPECT_EQ(sepconv::schedules::target_class(Halide::Target("host-cuda")), "cuda");
     EXPECT_THROW(Knobs::parse("avx3.dw_columns=4").for_target(Halide::Target("x86-64-linux")), std::invalid_argument);

@@ -1,31 +1,17 @@
-// The calling convention of the generated kernels (see generators/): one per
-// operation, shared by every variant of it.
+// The generated kernels as the runtime sees them (sepconv/kernel_table.h).
 #pragma once
 
 #include <atomic>
 
 #include "HalideRuntime.h"
-#include "sepconv/registry.h"
+#include "sepconv/kernel_table.h"
 
 namespace sepconv::detail {
 
-using DepthwiseFn = int (*)(halide_buffer_t *input, halide_buffer_t *filter, halide_buffer_t *bias, int stride_x,
-                            int stride_y, int dilation_x, int dilation_y, int pad_left, int pad_top,
-                            float activation_min, float activation_max, float leaky_alpha, halide_buffer_t *output);
-using PointwiseFn = int (*)(halide_buffer_t *input, halide_buffer_t *weights, halide_buffer_t *bias,
-                            float activation_min, float activation_max, float leaky_alpha, halide_buffer_t *output);
-using SeparableFn = int (*)(halide_buffer_t *input, halide_buffer_t *depthwise_filter,
-                            halide_buffer_t *pointwise_filter, halide_buffer_t *bias, int stride_x, int stride_y,
-                            int dilation_x, int dilation_y, int pad_left, int pad_top, float activation_min,
-                            float activation_max, float leaky_alpha, halide_buffer_t *output);
-
-// One AOT variant: what it is, and its entry point (the one for info.op).
-struct KernelEntry {
-    KernelInfo info;
-    DepthwiseFn depthwise = nullptr;
-    PointwiseFn pointwise = nullptr;
-    SeparableFn separable = nullptr;
-};
+using sepconv::DepthwiseFn;
+using sepconv::KernelEntry;
+using sepconv::PointwiseFn;
+using sepconv::SeparableFn;
 
 // The generated table (runtime/kernels/, kernel_table.cpp).
 extern const KernelEntry kAotKernels[];

@@ -2,6 +2,8 @@
 
 #include <cstdlib>
 #include <cstring>
+#include <deque>
+#include <mutex>
 
 #include "dispatch.h"
 #include "kernel_abi.h"
@@ -32,7 +34,56 @@ std::atomic<JitPolicy> &policy() {
 
 std::atomic<detail::JitProvider *> jit_provider{nullptr};
 
+// Every variant calls can run: registered ones (latest first), then the
+// built-in table; each with the ISA slot its multi-target library reports to.
+struct Registry {
+    std::mutex mutex;
+    std::vector<const detail::KernelEntry *> entries;
+    std::vector<std::atomic<int> *> isa;
+    std::deque<std::atomic<int>> isa_storage;  // stable addresses
+    std::vector<KernelInfo> infos;
+
+    Registry() {
+        for (int i = 0; i < detail::kAotKernelCount; i++) add(&detail::kAotKernels[i], entries.size());
+    }
+    void add(const detail::KernelEntry *e, size_t at) {
+        isa_storage.emplace_back(-1);
+        entries.insert(entries.begin() + at, e);
+        isa.insert(isa.begin() + at, &isa_storage.back());
+        infos.insert(infos.begin() + at, e->info);
+    }
+};
+
+Registry &registry() {
+    static Registry r;
+    return r;
+}
+
 }  // namespace
+
+void register_kernels(const KernelEntry *table, int count) {
+    Registry &r = registry();
+    std::lock_guard<std::mutex> lock(r.mutex);
+    size_t inserted = 0;
+    for (int i = 0; i < count; i++) {
+        const KernelEntry &e = table[i];
+        bool present = false;
+        for (const KernelEntry *known : r.entries) {
+            if (known == &e) present = true;
+            else if (!std::strcmp(known->info.name, e.info.name))
+                throw Error(std::string("register_kernels: a kernel named ") + e.info.name + " is already registered");
+        }
+        if (present) continue;
+        const bool has_entry = e.info.op == Op::Depthwise   ? e.depthwise != nullptr
+                               : e.info.op == Op::Pointwise ? e.pointwise != nullptr
+                                                            : e.separable != nullptr;
+        if (!has_entry) {
+            throw Error(std::string("register_kernels: kernel ") + e.info.name + " has no entry point for its op (" +
+                        to_string(e.info.op) + ")");
+        }
+        r.add(&e, inserted++);  // before the earlier ones, in the table's order
+    }
+}
 
 void set_jit_policy(JitPolicy p) {
     policy().store(p);
@@ -64,12 +115,7 @@ int KernelInfo::specificity() const {
 }
 
 const std::vector<KernelInfo> &aot_kernels() {
-    static const std::vector<KernelInfo> all = [] {
-        std::vector<KernelInfo> v;
-        for (int i = 0; i < detail::kAotKernelCount; i++) v.push_back(detail::kAotKernels[i].info);
-        return v;
-    }();
-    return all;
+    return registry().infos;
 }
 
 const KernelInfo &select_kernel(const KernelRequest &request, std::string *why) {
@@ -110,24 +156,20 @@ const std::string &last_kernel() {
 
 namespace detail {
 
+// `info` is one of aot_kernels(): the same position in the registry.
 const KernelEntry &entry_for(const KernelInfo &info) {
-    for (int i = 0; i < kAotKernelCount; i++) {
-        if (kAotKernels[i].info.name == info.name) return kAotKernels[i];
-    }
-    throw Error(std::string("unknown kernel ") + info.name);
+    Registry &r = registry();
+    const ptrdiff_t i = &info - r.infos.data();
+    if (i < 0 || i >= static_cast<ptrdiff_t>(r.infos.size())) throw Error(std::string("unknown kernel ") + info.name);
+    return *r.entries[i];
 }
 
 std::atomic<int> &isa_slot(const KernelEntry &entry) {
-    static std::atomic<int> slots[256];
-    static_assert(sizeof(slots) / sizeof(slots[0]) >= 64, "room for every AOT kernel");
-    static const bool initialized = [] {
-        for (auto &s : slots) s.store(-1);
-        return true;
-    }();
-    (void)initialized;
-    const ptrdiff_t i = &entry - kAotKernels;
-    if (i < 0 || i >= kAotKernelCount || i >= 256) throw Error(std::string("no ISA slot for ") + entry.info.name);
-    return slots[i];
+    Registry &r = registry();
+    for (size_t i = 0; i < r.entries.size(); i++) {
+        if (r.entries[i] == &entry) return *r.isa[i];
+    }
+    throw Error(std::string("no ISA slot for ") + entry.info.name);
 }
 
 void set_jit_provider(JitProvider *provider) {

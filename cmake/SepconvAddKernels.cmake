@@ -1,0 +1,153 @@
+# sepconv_add_kernels(<target>
+#                     OPS depthwise|pointwise|separable ...
+#                     [SHAPES <layers.csv>] [LAYOUT nhwc|nchw]
+#                     [TARGETS <halide target> ...] [SCHEDULE_DB <json>])
+#
+# Generates, at build time, kernels specialized for the layers of SHAPES (the
+# format of bench/shapes.csv: suite,layer,in_h,in_w,in_c,k_h,k_w,stride,
+# dilation,multiplier,out_c,padding; '#' starts a comment) and links them
+# into <target>:
+#   - depthwise and separable: one kernel per distinct (k_h, k_w, multiplier,
+#     stride) of the file, named <prefix>_f32_<dwconv|sepconv>_<k_h>x<k_w>m<M>s<S>_<layout>
+#     (without SHAPES: one generic kernel, <prefix>_f32_<op>_generic_<layout>);
+#   - pointwise: one kernel, <prefix>_f32_pwconv_<layout>;
+# <prefix> is <target> as a C identifier. Each kernel is a Halide
+# add_halide_library (through sepconv_kernel()) with its own header
+# <kernel>.h declaring the raw Halide function; the header <prefix>_kernels.h
+# includes them all and declares the table the sepconv runtime dispatches to:
+#
+#   namespace <prefix>_kernels {
+#   inline const sepconv::KernelEntry table[];  // one per kernel
+#   inline constexpr int count;
+#   inline void register_kernels();  // sepconv::register_kernels(table, count)
+#   }
+#
+# TARGETS are Halide targets (default SEPCONV_KERNEL_TARGETS: the host's
+# ISA levels as a multi-target library). SCHEDULE_DB is a schedule database
+# (JSON) the kernels' schedules are read from.
+include_guard(GLOBAL)
+include(${CMAKE_CURRENT_LIST_DIR}/SepconvKernels.cmake)
+
+function(sepconv_add_kernels TARGET)
+    cmake_parse_arguments(PARSE_ARGV 1 ARG "" "SHAPES;LAYOUT;SCHEDULE_DB" "OPS;TARGETS")
+    if (ARG_UNPARSED_ARGUMENTS)
+        message(FATAL_ERROR "sepconv_add_kernels(${TARGET}): unknown arguments ${ARG_UNPARSED_ARGUMENTS}")
+    endif ()
+    if (NOT TARGET ${TARGET})
+        message(FATAL_ERROR "sepconv_add_kernels(${TARGET}): ${TARGET} is not a target")
+    endif ()
+    if (NOT ARG_OPS)
+        message(FATAL_ERROR "sepconv_add_kernels(${TARGET}): OPS is required (depthwise, pointwise, separable)")
+    endif ()
+    if (NOT ARG_LAYOUT)
+        set(ARG_LAYOUT nhwc)
+    endif ()
+    if (NOT ARG_LAYOUT MATCHES "^(nhwc|nchw)$")
+        message(FATAL_ERROR "sepconv_add_kernels(${TARGET}): LAYOUT must be nhwc or nchw, got '${ARG_LAYOUT}'")
+    endif ()
+    set(passed "")
+    if (ARG_TARGETS)
+        list(APPEND passed TARGETS ${ARG_TARGETS})
+    endif ()
+    if (ARG_SCHEDULE_DB)
+        get_filename_component(db "${ARG_SCHEDULE_DB}" ABSOLUTE)
+        list(APPEND passed SCHEDULE_DB "${db}")
+    endif ()
+
+    # The distinct shape classes of the file, as "k_h|k_w|multiplier|stride".
+    set(classes "")
+    if (ARG_SHAPES)
+        get_filename_component(shapes "${ARG_SHAPES}" ABSOLUTE)
+        set_property(DIRECTORY APPEND PROPERTY CMAKE_CONFIGURE_DEPENDS "${shapes}")
+        file(STRINGS "${shapes}" lines)
+        foreach (line IN LISTS lines)
+            string(REGEX REPLACE "#.*" "" line "${line}")
+            string(STRIP "${line}" line)
+            if (line STREQUAL "" OR line MATCHES "^suite,")
+                continue()
+            endif ()
+            string(REPLACE "," ";" f "${line}")
+            list(LENGTH f n)
+            if (NOT n EQUAL 12)
+                message(FATAL_ERROR "sepconv_add_kernels(${TARGET}): ${shapes}: expected 12 fields "
+                        "(suite,layer,in_h,in_w,in_c,k_h,k_w,stride,dilation,multiplier,out_c,padding), got '${line}'")
+            endif ()
+            list(GET f 5 kh)
+            list(GET f 6 kw)
+            list(GET f 7 stride)
+            list(GET f 9 m)
+            list(APPEND classes "${kh}|${kw}|${m}|${stride}")
+        endforeach ()
+        list(REMOVE_DUPLICATES classes)
+        if (NOT classes)
+            message(FATAL_ERROR "sepconv_add_kernels(${TARGET}): ${shapes} lists no layers")
+        endif ()
+    endif ()
+
+    string(MAKE_C_IDENTIFIER "${TARGET}" prefix)
+    set(table SEPCONV_KERNELS_${prefix})
+    set_property(GLOBAL PROPERTY ${table} "")
+    set(libraries "")
+    foreach (op IN LISTS ARG_OPS)
+        if (op STREQUAL "depthwise")
+            set(short dwconv)
+        elseif (op STREQUAL "separable")
+            set(short sepconv)
+        elseif (op STREQUAL "pointwise")
+            set(short pwconv)
+        else ()
+            message(FATAL_ERROR "sepconv_add_kernels(${TARGET}): OPS must be depthwise, pointwise or separable, got '${op}'")
+        endif ()
+        if (op STREQUAL "pointwise")
+            set(name ${prefix}_f32_pwconv_${ARG_LAYOUT})
+            sepconv_kernel(${name} OP ${op} TABLE ${table} PARAMS layout=${ARG_LAYOUT} ${passed})
+            list(APPEND libraries ${name})
+        elseif (NOT classes)
+            set(name ${prefix}_f32_${short}_generic_${ARG_LAYOUT})
+            sepconv_kernel(${name} OP ${op} TABLE ${table} PARAMS layout=${ARG_LAYOUT} ${passed})
+            list(APPEND libraries ${name})
+        endif ()
+        if (op STREQUAL "pointwise")
+            continue()
+        endif ()
+        foreach (class IN LISTS classes)
+            string(REPLACE "|" ";" c "${class}")
+            list(GET c 0 kh)
+            list(GET c 1 kw)
+            list(GET c 2 m)
+            list(GET c 3 stride)
+            set(name ${prefix}_f32_${short}_${kh}x${kw}m${m}s${stride}_${ARG_LAYOUT})
+            sepconv_kernel(${name} OP ${op} TABLE ${table} ${passed}
+                           PARAMS layout=${ARG_LAYOUT} kernel_h=${kh} kernel_w=${kw} multiplier=${m} stride=${stride})
+            list(APPEND libraries ${name})
+        endforeach ()
+    endforeach ()
+
+    # The header naming the kernels, with their table for the runtime.
+    _sepconv_kernel_entries(${table} includes entries count)
+    set(header_dir "${CMAKE_CURRENT_BINARY_DIR}/${prefix}_sepconv")
+    file(CONFIGURE OUTPUT "${header_dir}/${prefix}_kernels.h" CONTENT [=[// Generated by sepconv_add_kernels(@TARGET@): the kernels generated for it.
+// Each is also callable directly as the Halide function its own header declares.
+#pragma once
+
+@includes@
+#include "sepconv/kernel_table.h"
+
+namespace @prefix@_kernels {
+
+// Every kernel, as the sepconv runtime's registry describes it.
+inline const sepconv::KernelEntry table[] = {
+@entries@};
+inline constexpr int count = @count@;
+
+// Adds them to the runtime's registry: sepconv::depthwise_conv2d & co. then
+// run them for the calls they match (before the built-in variants).
+inline void register_kernels() {
+    sepconv::register_kernels(table, count);
+}
+
+}  // namespace @prefix@_kernels
+]=] @ONLY)
+    target_include_directories(${TARGET} PRIVATE "${header_dir}")
+    target_link_libraries(${TARGET} PRIVATE ${libraries} sepconv::runtime)
+endfunction()
