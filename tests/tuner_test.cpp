@@ -152,7 +152,7 @@ TEST(Tuner, RejectsACandidateWithWrongOutput) {
     o.schedule_fingerprint = "test";
     o.max_candidates = 1;  // only `wrong`, tried first
     o.extra_candidates = {wrong};
-    o.budget_seconds = 120;
+    o.budget_seconds = 600;  // not used up: one candidate
     o.pairs[0] = o.pairs[1] = o.pairs[2] = 1;
     o.sample_ms = 0.1;
     o.progress = false;
