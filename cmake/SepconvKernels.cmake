@@ -17,6 +17,7 @@
 # the generator and the Halide runtime are imported targets: it sets
 # SEPCONV_GENERATOR and SEPCONV_HALIDE_RUNTIME before including this file.
 include_guard(GLOBAL)
+include(SepconvScheduleDb)  # tuned knobs (schedules/db/)
 
 # The generator and shared runtime targets, defaulted in the calling function's
 # scope (the file is included once, but called from any directory).
@@ -109,6 +110,13 @@ function(sepconv_kernel NAME)
             set(${CMAKE_MATCH_1} ${CMAKE_MATCH_2})
         endif ()
     endforeach ()
+    # Tuned knobs from the schedule database, unless PARAMS set knobs.
+    if (NOT ARG_PARAMS MATCHES "(^|;)knobs=")
+        sepconv_tuned_knobs(tuned ${ARG_OP} ${layout} ${kernel_h} ${kernel_w} ${multiplier} ${stride} ${ARG_TARGETS})
+        if (tuned)
+            list(APPEND ARG_PARAMS "knobs=${tuned}")
+        endif ()
+    endif ()
     set_property(GLOBAL APPEND PROPERTY ${ARG_TABLE}
                  "${NAME}|${ARG_OP}|${layout}|${kernel_h}|${kernel_w}|${multiplier}|${stride}")
     if (ARG_TABLE STREQUAL "SEPCONV_AOT_KERNEL_RECORDS")

@@ -206,10 +206,13 @@ Var schedule_tiled_output(Func output, Func acc, const std::vector<RVar> &reduct
 // Depthwise: channels (NHWC) or columns (NCHW) across a warp; each thread
 // walks two neighbouring outputs along the next dimension, whose input
 // windows overlap (stride 1: 3x3 taps for two outputs read 3x4 inputs, not 3x6).
-GpuTile depthwise_tile(Layout layout, const Halide::Target &target) {
+// Knobs: gpu_dw_block_warps (warps per block, 4), gpu_dw_per_thread (2).
+GpuTile depthwise_tile(Layout layout, const Halide::Target &target, const Knobs &knobs) {
     const int warp = gpu_warp_size(target);
-    if (layout == Layout::NHWC) return {{{c, warp, 1}, {x, block_warps, 2}}};
-    return {{{x, warp, 1}, {y, block_warps, 2}}};
+    const int warps = knobs.get("gpu_dw_block_warps", block_warps);
+    const int per_thread = knobs.get("gpu_dw_per_thread", 2);
+    if (layout == Layout::NHWC) return {{{c, warp, 1}, {x, warps, per_thread}}};
+    return {{{x, warp, 1}, {y, warps, per_thread}}};
 }
 
 // Pointwise (a matrix product over channels): each thread holds 16
@@ -217,11 +220,14 @@ GpuTile depthwise_tile(Layout layout, const Halide::Target &target) {
 // columns, one float2, by eight channels), so per input channel it loads 8
 // (NHWC) or 10 (NCHW) values for 16 multiply-adds, where a 4x2 tile loads 6
 // for 8. Loads that neighbouring threads share (NHWC inputs, NCHW weights)
-// are broadcasts within the warp.
-GpuTile pointwise_tile(Layout layout, const Halide::Target &target) {
+// are broadcasts within the warp. Knob gpu_pw_block_warps (warps per block,
+// 4): NHWC rows, NCHW channel groups of threads.
+GpuTile pointwise_tile(Layout layout, const Halide::Target &target, const Knobs &knobs) {
     const int warp = gpu_warp_size(target);
-    if (layout == Layout::NHWC) return {{{c, warp / 2, 4}, {x, block_warps / 2, 4}, {y, 4, 1}}, true};
-    return {{{x, warp / 2, 2}, {c, 2 * block_warps, 8}}, true};
+    const int warps = knobs.get("gpu_pw_block_warps", block_warps);
+    // NHWC: 16 channel threads x 2 column threads = one warp per row.
+    if (layout == Layout::NHWC) return {{{c, warp / 2, 4}, {x, 2, 4}, {y, warps, 1}}, true};
+    return {{{x, warp / 2, 2}, {c, 2 * warps, 8}}, true};
 }
 
 // Fused separable: a block covers 16 or 8 pixels and up to 64 output
@@ -247,13 +253,14 @@ std::vector<SeparableTile> separable_tiles(Layout layout, const Halide::Target &
 
 }  // namespace
 
-void gpu_schedule_depthwise(DepthwisePipeline p, const Halide::Target &target, const Knobs &) {
+void gpu_schedule_depthwise(DepthwisePipeline p, const Halide::Target &target, const Knobs &knobs) {
     schedule_tiled_output(p.output, p.depthwise, {p.taps.x, p.taps.y}, p.taps_known,
-                          {{depthwise_tile(p.layout, target)}});
+                          {{depthwise_tile(p.layout, target, knobs)}});
 }
 
-void gpu_schedule_pointwise(PointwisePipeline p, const Halide::Target &target, const Knobs &) {
-    schedule_tiled_output(p.output, p.pointwise, {p.channels.x}, false, {{pointwise_tile(p.layout, target)}});
+void gpu_schedule_pointwise(PointwisePipeline p, const Halide::Target &target, const Knobs &knobs) {
+    schedule_tiled_output(p.output, p.pointwise, {p.channels.x}, false,
+                          {{pointwise_tile(p.layout, target, knobs)}});
 }
 
 void gpu_schedule_separable(SeparablePipeline p, const Halide::Target &target, const Knobs &) {

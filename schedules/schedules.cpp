@@ -6,7 +6,8 @@
 
 namespace sepconv::schedules {
 
-void schedule_depthwise(DepthwisePipeline p, const Halide::Target &target, const Knobs &knobs) {
+void schedule_depthwise(DepthwisePipeline p, const Halide::Target &target, const Knobs &all_knobs) {
+    const Knobs knobs = all_knobs.for_target(target);
     if (target.has_gpu_feature()) {
         gpu_schedule_depthwise(p, target, knobs);
     } else {
@@ -15,7 +16,8 @@ void schedule_depthwise(DepthwisePipeline p, const Halide::Target &target, const
     knobs.check_all_read("depthwise");
 }
 
-void schedule_pointwise(PointwisePipeline p, const Halide::Target &target, const Knobs &knobs) {
+void schedule_pointwise(PointwisePipeline p, const Halide::Target &target, const Knobs &all_knobs) {
+    const Knobs knobs = all_knobs.for_target(target);
     if (target.has_gpu_feature()) {
         gpu_schedule_pointwise(p, target, knobs);
     } else {
@@ -24,7 +26,8 @@ void schedule_pointwise(PointwisePipeline p, const Halide::Target &target, const
     knobs.check_all_read("pointwise");
 }
 
-void schedule_separable(SeparablePipeline p, const Halide::Target &target, const Knobs &knobs) {
+void schedule_separable(SeparablePipeline p, const Halide::Target &target, const Knobs &all_knobs) {
+    const Knobs knobs = all_knobs.for_target(target);
     if (target.has_gpu_feature()) {
         gpu_schedule_separable(p, target, knobs);
     } else {

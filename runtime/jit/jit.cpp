@@ -23,6 +23,7 @@
 
 #include "Halide.h"
 #include "dispatch.h"
+#include "factory.h"
 #include "sepconv/cpu.h"
 #include "sepconv/error.h"
 
@@ -32,20 +33,6 @@
 #ifndef SEPCONV_SCHEDULE_FINGERPRINT
 #define SEPCONV_SCHEDULE_FINGERPRINT "unknown"
 #endif
-
-// The generators' factories (HALIDE_REGISTER_GENERATOR in generators/). Called
-// directly rather than through Halide's registry: the reference also makes the
-// linker keep the generator objects of this static library.
-namespace halide_register_generator {
-#define SEPCONV_GENERATOR_FACTORY(name) \
-    namespace name##_ns {               \
-    std::unique_ptr<Halide::Internal::AbstractGenerator> factory(const Halide::GeneratorContext &context); \
-    }
-SEPCONV_GENERATOR_FACTORY(depthwise)
-SEPCONV_GENERATOR_FACTORY(pointwise)
-SEPCONV_GENERATOR_FACTORY(separable)
-#undef SEPCONV_GENERATOR_FACTORY
-}  // namespace halide_register_generator
 
 namespace sepconv::jit {
 namespace {
@@ -247,9 +234,7 @@ private:
             static std::mutex compile_mutex;
             std::lock_guard<std::mutex> lock(compile_mutex);
             const Halide::GeneratorContext context(target_);
-            auto gen = spec.generator == "depthwise"   ? halide_register_generator::depthwise_ns::factory(context)
-                       : spec.generator == "pointwise" ? halide_register_generator::pointwise_ns::factory(context)
-                                                       : halide_register_generator::separable_ns::factory(context);
+            auto gen = create_generator(spec.generator, context);
             for (const auto &[k, v] : spec.params) gen->set_generatorparam_value(k, v);
             Halide::Module module = gen->build_module(spec.function_name);
             module.compile({{Halide::OutputFileType::object, tmp + ".o"}});
