@@ -11,17 +11,21 @@
 #include "sepconv/ops.h"
 #include "xnnpack.h"
 
-#ifdef SEPCONV_BENCH_AUTOSCHEDULERS
 #include "HalideBuffer.h"
+#ifdef SEPCONV_BENCH_AUTO_ADAMS2019
 #include "sepconv_auto_adams2019_depthwise.h"
 #include "sepconv_auto_adams2019_pointwise.h"
 #include "sepconv_auto_adams2019_separable.h"
-#include "sepconv_auto_li2018_depthwise.h"
-#include "sepconv_auto_li2018_pointwise.h"
-#include "sepconv_auto_li2018_separable.h"
+#endif
+#ifdef SEPCONV_BENCH_AUTO_MULLAPUDI2016
 #include "sepconv_auto_mullapudi2016_depthwise.h"
 #include "sepconv_auto_mullapudi2016_pointwise.h"
 #include "sepconv_auto_mullapudi2016_separable.h"
+#endif
+#ifdef SEPCONV_BENCH_AUTO_LI2018
+#include "sepconv_auto_li2018_depthwise.h"
+#include "sepconv_auto_li2018_pointwise.h"
+#include "sepconv_auto_li2018_separable.h"
 #endif
 
 namespace sepconv::bench {
@@ -29,8 +33,14 @@ namespace sepconv::bench {
 const std::vector<std::string> &implementation_names() {
     static const std::vector<std::string> names = {
         "sepconv", "sepconv_unfused", "onednn", "xnnpack", "naive",
-#ifdef SEPCONV_BENCH_AUTOSCHEDULERS
-        "auto_adams2019", "auto_mullapudi2016", "auto_li2018",
+#ifdef SEPCONV_BENCH_AUTO_ADAMS2019
+        "auto_adams2019",
+#endif
+#ifdef SEPCONV_BENCH_AUTO_MULLAPUDI2016
+        "auto_mullapudi2016",
+#endif
+#ifdef SEPCONV_BENCH_AUTO_LI2018
+        "auto_li2018",
 #endif
     };
     return names;
@@ -304,7 +314,6 @@ private:
     std::vector<float> mid_;
 };
 
-#ifdef SEPCONV_BENCH_AUTOSCHEDULERS
 // ---- the generators scheduled by a Halide autoscheduler, called directly
 // (generic sizes; the AOT calling convention of runtime/src/kernel_abi.h) ----
 
@@ -358,7 +367,6 @@ private:
     std::shared_ptr<const LayerData> d_;
     AutoFunctions f_;
 };
-#endif
 
 }  // namespace
 
@@ -371,17 +379,21 @@ std::unique_ptr<Kernel> make_kernel(const std::string &impl, const Layer &l, Ope
     if (impl == "onednn") return std::make_unique<OneDnn>(l, op, d);
     if (impl == "xnnpack") return std::make_unique<Xnnpack>(l, op, d, threads);
     if (impl == "naive") return std::make_unique<Naive>(l, op, d);
-#ifdef SEPCONV_BENCH_AUTOSCHEDULERS
+#ifdef SEPCONV_BENCH_AUTO_ADAMS2019
     if (impl == "auto_adams2019") {
         return std::make_unique<Autoscheduled>(l, op, d, AutoFunctions{sepconv_auto_adams2019_depthwise,
                                                                        sepconv_auto_adams2019_pointwise,
                                                                        sepconv_auto_adams2019_separable});
     }
+#endif
+#ifdef SEPCONV_BENCH_AUTO_MULLAPUDI2016
     if (impl == "auto_mullapudi2016") {
         return std::make_unique<Autoscheduled>(l, op, d, AutoFunctions{sepconv_auto_mullapudi2016_depthwise,
                                                                        sepconv_auto_mullapudi2016_pointwise,
                                                                        sepconv_auto_mullapudi2016_separable});
     }
+#endif
+#ifdef SEPCONV_BENCH_AUTO_LI2018
     if (impl == "auto_li2018") {
         return std::make_unique<Autoscheduled>(l, op, d, AutoFunctions{sepconv_auto_li2018_depthwise,
                                                                        sepconv_auto_li2018_pointwise,
