@@ -15,9 +15,9 @@
 // Knobs (schedules/knobs.h), each read as knobs.get(name, hand value); the
 // hand value is the best schedule measured (bench/results/README.md).
 //   dw_vectors         channel vectors per depthwise register tile (1)
-//   dw_columns         output columns per depthwise register tile, also the
-//                      unrolled columns of the fused depthwise (vector registers / 2:
-//                      8 on AVX2, 16 on AVX-512 and NEON)
+//   dw_columns         output columns per depthwise register tile (vector
+//                      registers / 2: 8 on AVX2, 16 on AVX-512 and NEON)
+//   sep_dw_columns     unrolled output columns of the fused depthwise (8)
 //   dw_unroll_taps     1: unroll the taps of a constant kernel size (1)
 //   dw_rows_per_task   output rows per parallel task of the depthwise and of
 //                      the row-fused separable (8; at most half the image)
@@ -319,7 +319,10 @@ void cpu_schedule_separable(SeparablePipeline p, const Halide::Target &target, c
     const bool fused_per_row = knobs.get("fused_per_row", 0) != 0;
     const Expr rows_per_row_task = rows_per_task(p.output, p.layout, knobs);
     const int sep_budget = knobs.get("sep_task_bytes", l2_cache_bytes(target) / 2);
-    const int columns = knobs.get("dw_columns", vector_registers(target) / 2);
+    // The fused depthwise unrolls columns x taps; 8 columns keep a 5x5 body
+    // (200 FMAs) small enough for LLVM: with 16 (AVX-512's dw_columns) the
+    // AVX-512 5x5 separable took over 5 minutes to compile.
+    const int columns = knobs.get("sep_dw_columns", 8);
     const bool channel_parallel_small_images = knobs.get("pw_channel_parallel_small_images", 1) != 0;
     if (per_task) {
         // The task's rows: its depthwise intermediate (rows x width x C*M) fits
