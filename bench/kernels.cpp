@@ -11,10 +11,38 @@
 #include "sepconv/ops.h"
 #include "xnnpack.h"
 
+#include "HalideBuffer.h"
+#ifdef SEPCONV_BENCH_AUTO_ADAMS2019
+#include "sepconv_auto_adams2019_depthwise.h"
+#include "sepconv_auto_adams2019_pointwise.h"
+#include "sepconv_auto_adams2019_separable.h"
+#endif
+#ifdef SEPCONV_BENCH_AUTO_MULLAPUDI2016
+#include "sepconv_auto_mullapudi2016_depthwise.h"
+#include "sepconv_auto_mullapudi2016_pointwise.h"
+#include "sepconv_auto_mullapudi2016_separable.h"
+#endif
+#ifdef SEPCONV_BENCH_AUTO_LI2018
+#include "sepconv_auto_li2018_depthwise.h"
+#include "sepconv_auto_li2018_pointwise.h"
+#include "sepconv_auto_li2018_separable.h"
+#endif
+
 namespace sepconv::bench {
 
 const std::vector<std::string> &implementation_names() {
-    static const std::vector<std::string> names = {"sepconv", "sepconv_unfused", "onednn", "xnnpack", "naive"};
+    static const std::vector<std::string> names = {
+        "sepconv", "sepconv_unfused", "onednn", "xnnpack", "naive",
+#ifdef SEPCONV_BENCH_AUTO_ADAMS2019
+        "auto_adams2019",
+#endif
+#ifdef SEPCONV_BENCH_AUTO_MULLAPUDI2016
+        "auto_mullapudi2016",
+#endif
+#ifdef SEPCONV_BENCH_AUTO_LI2018
+        "auto_li2018",
+#endif
+    };
     return names;
 }
 
@@ -286,6 +314,60 @@ private:
     std::vector<float> mid_;
 };
 
+// ---- the generators scheduled by a Halide autoscheduler, called directly
+// (generic sizes; the AOT calling convention of runtime/src/kernel_abi.h) ----
+
+struct AutoFunctions {
+    int (*depthwise)(halide_buffer_t *, halide_buffer_t *, halide_buffer_t *, int, int, int, int, int, int, float,
+                     float, float, halide_buffer_t *);
+    int (*pointwise)(halide_buffer_t *, halide_buffer_t *, halide_buffer_t *, float, float, float, halide_buffer_t *);
+    int (*separable)(halide_buffer_t *, halide_buffer_t *, halide_buffer_t *, halide_buffer_t *, int, int, int, int,
+                     int, int, float, float, float, halide_buffer_t *);
+};
+
+class Autoscheduled : public Kernel {
+    using Buf = Halide::Runtime::Buffer<float>;
+
+public:
+    Autoscheduled(const Layer &l, Operation op, std::shared_ptr<const LayerData> d, AutoFunctions f)
+        : l_(l), op_(op), d_(std::move(d)), f_(f) {
+        output.resize(out_elements(l, op, d_->batch));
+    }
+    void run() override {
+        const int n = d_->batch, oh = l_.out_h(), ow = l_.out_w(), m = l_.mid_c();
+        const float inf = std::numeric_limits<float>::infinity();
+        auto view = [](const std::vector<float> &v, std::vector<int> dims) {
+            return Buf(const_cast<float *>(v.data()), dims);
+        };
+        // TF layouts seen innermost-first by Halide: NHWC is [c, w, h, n],
+        // [k_h, k_w, C, M] is [M, C, k_w, k_h], [C*M, O] is [O, C*M].
+        Buf in = view(d_->input, {l_.in_c, l_.in_w, l_.in_h, n});
+        Buf dw = view(d_->dw_filter, {l_.multiplier, l_.in_c, l_.k_w, l_.k_h});
+        Buf pw = view(d_->pw_weights, {l_.out_c, m});
+        int status = 0;
+        if (op_ == Operation::Depthwise) {
+            Buf out(output.data(), {m, ow, oh, n});
+            status = f_.depthwise(in, dw, view(d_->dw_bias, {m}), l_.stride, l_.stride, l_.dilation, l_.dilation,
+                                  l_.pad_left(), l_.pad_top(), -inf, inf, 1.0f, out);
+        } else if (op_ == Operation::Pointwise) {
+            Buf out(output.data(), {l_.out_c, ow, oh, n});
+            status = f_.pointwise(view(d_->mid, {m, ow, oh, n}), pw, view(d_->pw_bias, {l_.out_c}), -inf, inf, 1.0f,
+                                  out);
+        } else {
+            Buf out(output.data(), {l_.out_c, ow, oh, n});
+            status = f_.separable(in, dw, pw, view(d_->pw_bias, {l_.out_c}), l_.stride, l_.stride, l_.dilation,
+                                  l_.dilation, l_.pad_left(), l_.pad_top(), -inf, inf, 1.0f, out);
+        }
+        if (status != 0) throw std::runtime_error("autoscheduled kernel failed: " + std::to_string(status));
+    }
+
+private:
+    Layer l_;
+    Operation op_;
+    std::shared_ptr<const LayerData> d_;
+    AutoFunctions f_;
+};
+
 }  // namespace
 
 std::unique_ptr<Kernel> make_kernel(const std::string &impl, const Layer &l, Operation op,
@@ -297,6 +379,27 @@ std::unique_ptr<Kernel> make_kernel(const std::string &impl, const Layer &l, Ope
     if (impl == "onednn") return std::make_unique<OneDnn>(l, op, d);
     if (impl == "xnnpack") return std::make_unique<Xnnpack>(l, op, d, threads);
     if (impl == "naive") return std::make_unique<Naive>(l, op, d);
+#ifdef SEPCONV_BENCH_AUTO_ADAMS2019
+    if (impl == "auto_adams2019") {
+        return std::make_unique<Autoscheduled>(l, op, d, AutoFunctions{sepconv_auto_adams2019_depthwise,
+                                                                       sepconv_auto_adams2019_pointwise,
+                                                                       sepconv_auto_adams2019_separable});
+    }
+#endif
+#ifdef SEPCONV_BENCH_AUTO_MULLAPUDI2016
+    if (impl == "auto_mullapudi2016") {
+        return std::make_unique<Autoscheduled>(l, op, d, AutoFunctions{sepconv_auto_mullapudi2016_depthwise,
+                                                                       sepconv_auto_mullapudi2016_pointwise,
+                                                                       sepconv_auto_mullapudi2016_separable});
+    }
+#endif
+#ifdef SEPCONV_BENCH_AUTO_LI2018
+    if (impl == "auto_li2018") {
+        return std::make_unique<Autoscheduled>(l, op, d, AutoFunctions{sepconv_auto_li2018_depthwise,
+                                                                       sepconv_auto_li2018_pointwise,
+                                                                       sepconv_auto_li2018_separable});
+    }
+#endif
     throw std::invalid_argument("unknown implementation " + impl);
 }
 
