@@ -17,9 +17,6 @@
 #include "schedule_db.h"
 #include "tuner.h"
 
-#ifndef SEPCONV_SOURCE_DIR
-#define SEPCONV_SOURCE_DIR "."
-#endif
 #ifndef SEPCONV_SCHEDULE_FINGERPRINT
 #define SEPCONV_SCHEDULE_FINGERPRINT "unknown"
 #endif
@@ -41,8 +38,8 @@ Searches the schedule knobs of the AOT kernel variants that run the given
 layers, timing JIT-compiled candidates against the hand schedule, and writes
 the best knob set per (op, variant, target class) into the schedule database.
 
-  --shapes PATH         layer list, shapes.csv format (default: ../shared/bench/shapes.csv
-                        next to the source tree)
+  --shapes PATH         layer list, shapes.csv format (default: ../shared/bench/shapes.csv;
+                        relative paths from the working directory: run it in the source tree)
   --suites A,B          suites of the list to tune for (default: mobilenet_v1,mobilenet_v2)
   --ops A,B             depthwise, pointwise, separable (default: all three)
   --target T            Halide target (default: the first of the build's kernel targets
@@ -136,8 +133,10 @@ void print_summary(const std::vector<ClassReport> &reports, double seconds) {
 }
 
 int run(int argc, char **argv) {
-    std::string shapes = std::string(SEPCONV_SOURCE_DIR) + "/../shared/bench/shapes.csv";
-    std::string db_path = std::string(SEPCONV_SOURCE_DIR) + "/schedules/db/schedules.json";
+    // Relative to the working directory (the source tree's root): an
+    // installed `sepconv` must not carry the build machine's paths.
+    std::string shapes = "../shared/bench/shapes.csv";
+    std::string db_path = "schedules/db/schedules.json";
     std::string journal;
     std::vector<std::string> suites = {"mobilenet_v1", "mobilenet_v2"};
     std::vector<std::string> ops = {"depthwise", "pointwise", "separable"};
