@@ -308,3 +308,15 @@ TEST(Errors, ActivationBounds) {
 
 }  // namespace
 }  // namespace sepconv
+
+// An output view whose strides give two elements one address (found by the
+// fuzzer: rows of one image landed on the rows of the next) is refused.
+TEST(Errors, OutputElementsOverlap) {
+    Problem p;
+    p.out.strides = {20, 4, 4, 1};  // row stride 4 = 1 column of 4 channels: rows overlap columns
+    expect_error(p, [&] { p.separable(); },
+                 {"output strides make elements overlap", "[1, 5, 5, 4]", "[20, 4, 4, 1]"});
+    Problem q;
+    q.out.strides = {100, 20, 4, 1};  // dense: fine
+    EXPECT_NO_THROW(q.separable());
+}

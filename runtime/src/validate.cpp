@@ -111,6 +111,31 @@ Span span_of(const float *data, const std::vector<int64_t> &shape, const Strides
     return {data, data + last};
 }
 
+void check_elements_distinct(const std::vector<int64_t> &shape, const Strides &strides, const char *name) {
+    // Dimensions that are stepped along, by increasing stride: each stride
+    // must step past everything the smaller ones reach.
+    std::array<size_t, kMaxRank> order{};
+    size_t count = 0;
+    for (size_t i = 0; i < shape.size(); i++) {
+        if (shape[i] <= 1) continue;
+        size_t at = count++;
+        while (at > 0 && strides[order[at - 1]] > strides[i]) {
+            order[at] = order[at - 1];
+            at--;
+        }
+        order[at] = i;
+    }
+    int64_t reach = 0;  // the furthest element the smaller strides reach
+    for (size_t k = 0; k < count; k++) {
+        const size_t i = order[k];
+        if (strides[i] <= reach) {
+            throw Error(std::string(name) + " strides make elements overlap: shape " + format_list(shape) +
+                        ", strides " + format_list(first(strides, shape.size())));
+        }
+        reach += (shape[i] - 1) * strides[i];
+    }
+}
+
 void check_no_overlap(const Span &output, const Span &input, const char *input_name) {
     if (output.begin <= input.end && input.begin <= output.end) {
         throw Error(std::string("output must not overlap ") + input_name + " (sepconv does not run in place)");
