@@ -306,9 +306,6 @@ TEST(Errors, ActivationBounds) {
     expect_error(q, [&] { q.separable(); }, {"leaky_relu alpha must be finite", "nan"});
 }
 
-}  // namespace
-}  // namespace sepconv
-
 // An output view whose strides give two elements one address (found by the
 // fuzzer: rows of one image landed on the rows of the next) is refused.
 TEST(Errors, OutputElementsOverlap) {
@@ -320,3 +317,7 @@ TEST(Errors, OutputElementsOverlap) {
     q.out.strides = {100, 20, 4, 1};  // dense: fine
     EXPECT_NO_THROW(q.separable());
 }
+
+}  // namespace
+}  // namespace sepconv
+

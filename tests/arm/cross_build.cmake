@@ -4,7 +4,8 @@
 if (NOT EXISTS "${GENERATOR}")
     message(FATAL_ERROR "the host generator ${GENERATOR} is not built; build the host project first")
 endif ()
-if (NOT EXISTS "${BINARY_DIR}/CMakeCache.txt")
+# (Again when an earlier configure failed: it leaves a cache but no CTestTestfile.)
+if (NOT EXISTS "${BINARY_DIR}/CTestTestfile.cmake")
     execute_process(COMMAND ${CMAKE_COMMAND} -S "${SOURCE_DIR}" -B "${BINARY_DIR}" -G "${GENERATOR_CMAKE}"
                             "-DCMAKE_MAKE_PROGRAM=${MAKE_PROGRAM}"
                             "-DCMAKE_TOOLCHAIN_FILE=${TOOLCHAIN}"
