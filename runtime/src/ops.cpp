@@ -125,7 +125,7 @@ struct Output {
         }
         empty = expected[0] == 0;  // every other extent is >= 1 (checked)
         if (empty) return;
-        detail::check_elements_distinct(operand.dims, operand.strides, "output");
+        detail::check_elements_distinct(operand.dims, operand.strides, output.strides, "output");
         const detail::Span span = operand.span();
         for (const Operand *in : inputs) detail::check_no_overlap(span, in->span(), in->name);
     }

@@ -111,7 +111,8 @@ Span span_of(const float *data, const std::vector<int64_t> &shape, const Strides
     return {data, data + last};
 }
 
-void check_elements_distinct(const std::vector<int64_t> &shape, const Strides &strides, const char *name) {
+void check_elements_distinct(const std::vector<int64_t> &shape, const Strides &strides,
+                             const std::vector<int64_t> &given, const char *name) {
     // Dimensions that are stepped along, by increasing stride: each stride
     // must step past everything the smaller ones reach.
     std::array<size_t, kMaxRank> order{};
@@ -130,7 +131,7 @@ void check_elements_distinct(const std::vector<int64_t> &shape, const Strides &s
         const size_t i = order[k];
         if (strides[i] <= reach) {
             throw Error(std::string(name) + " strides make elements overlap: shape " + format_list(shape) +
-                        ", strides " + format_list(first(strides, shape.size())));
+                        ", strides " + format_list(given));
         }
         reach += (shape[i] - 1) * strides[i];
     }

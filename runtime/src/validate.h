@@ -47,6 +47,8 @@ void check_no_overlap(const Span &output, const Span &input, const char *input_n
 // Throws unless every element of the view has its own address: a view whose
 // strides map two elements to one place (e.g. shape [3, 1, 2, 1], strides
 // [3, 6, 3, 2]: n = 1, h = 0 and n = 0, h = 1 coincide) cannot be written.
-void check_elements_distinct(const std::vector<int64_t> &shape, const Strides &strides, const char *name);
+// `given`: the strides as the caller gave them, for the message.
+void check_elements_distinct(const std::vector<int64_t> &shape, const Strides &strides,
+                             const std::vector<int64_t> &given, const char *name);
 
 }  // namespace sepconv::detail
