@@ -88,9 +88,12 @@ Strides checked_strides(const float *data, const std::vector<int64_t> &shape, co
                         format_list(first(strides, rank)));
         }
     }
-    int64_t bytes;
-    if (__builtin_mul_overflow(last + 1, static_cast<int64_t>(sizeof(float)), &bytes) || bytes > kMaxKernelBytes) {
-        throw Error(n() + " spans " + std::to_string(last + 1) + " elements (shape " + format_list(shape) +
+    // last + 1 elements of 4 bytes; compared without forming last + 1, which
+    // overflows when the furthest element is INT64_MAX (found by the fuzzer).
+    if (last >= kMaxKernelBytes / static_cast<int64_t>(sizeof(float))) {
+        const std::string count = last == std::numeric_limits<int64_t>::max() ? "more than " + std::to_string(last)
+                                                                             : std::to_string(last + 1);
+        throw Error(n() + " spans " + count + " elements (shape " + format_list(shape) +
                     "), more than the kernels' 32-bit indexing allows (" + std::to_string(kMaxKernelBytes) +
                     " bytes)");
     }
