@@ -1,5 +1,7 @@
 #include "reference.h"
 
+#include <cstdint>
+
 #include <algorithm>
 #include <stdexcept>
 
@@ -18,20 +20,22 @@ double apply(const Activation &a, double v) {
 }
 
 Window window(int in, int k, int stride, int rate, Pad pad, int before, int after) {
-    const int effective = (k - 1) * rate + 1;
+    // In 64 bits: the fuzzer passes strides and rates up to INT_MAX.
+    const int64_t effective = int64_t(k - 1) * rate + 1;
+    const int64_t padded = int64_t(in) + before + after;
     Window w;
     if (pad == Pad::Valid) {
-        w.out = (in - effective) / stride + 1;
+        w.out = static_cast<int>((in - effective) / stride + 1);
         w.ok = in >= effective;
     } else if (pad == Pad::Same) {
-        w.out = (in + stride - 1) / stride;
-        int total = std::max(0, (w.out - 1) * stride + effective - in);
-        w.pad_before = total / 2;
+        w.out = static_cast<int>((int64_t(in) + stride - 1) / stride);
+        const int64_t total = std::max<int64_t>(0, int64_t(w.out - 1) * stride + effective - in);
+        w.pad_before = static_cast<int>(total / 2);
         w.ok = true;
     } else {
-        w.out = (in + before + after - effective) / stride + 1;
+        w.out = static_cast<int>((padded - effective) / stride + 1);
         w.pad_before = before;
-        w.ok = in + before + after >= effective;
+        w.ok = padded >= effective;
     }
     return w;
 }
