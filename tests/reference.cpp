@@ -69,10 +69,12 @@ Tensor depthwise_sum(const Tensor &in, const std::vector<float> &filter, std::ar
                         double s = 0;
                         for (int di = 0; di < KH; di++)
                             for (int dj = 0; dj < KW; dj++) {
-                                int r = i * g.stride_h + di * g.rate_h - wh.pad_before;
-                                int c = j * g.stride_w + dj * g.rate_w - ww.pad_before;
+                                // 64-bit: strides and rates may be near INT_MAX (the fuzzer).
+                                const int64_t r = int64_t(i) * g.stride_h + int64_t(di) * g.rate_h - wh.pad_before;
+                                const int64_t c = int64_t(j) * g.stride_w + int64_t(dj) * g.rate_w - ww.pad_before;
                                 if (r < 0 || r >= H || c < 0 || c >= W) continue;  // zero padding
-                                s += static_cast<double>(filter[((di * KW + dj) * C + k) * M + q]) * in.at(b, r, c, k);
+                                s += static_cast<double>(filter[((di * KW + dj) * C + k) * M + q]) *
+                                     in.at(b, static_cast<int>(r), static_cast<int>(c), k);
                             }
                         out.data[o] = s;
                     }
