@@ -10,6 +10,7 @@
 
 #include "format.h"
 #include "cpu_hook.h"
+#include "workspace.h"
 #include "dispatch.h"
 #include "kernel_abi.h"
 #include "sepconv/registry.h"
@@ -32,12 +33,14 @@ void capture_halide_error(void *, const char *msg) {
     halide_error_message = msg;
 }
 
-// Halide runtime hooks: errors, and the ISA cap of multi-target kernels.
+// Halide runtime hooks: errors, the ISA cap of multi-target kernels, and the
+// kernels' workspace cache.
 void install_halide_hooks() {
     static std::once_flag once;
     std::call_once(once, [] {
         halide_set_error_handler(capture_halide_error);
         detail::install_isa_hook();
+        detail::install_workspace_cache();
     });
 }
 
