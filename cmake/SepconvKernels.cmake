@@ -21,6 +21,23 @@ include(SepconvScheduleDb)  # tuned knobs (schedules/db/)
 
 # The generator and shared runtime targets, defaulted in the calling function's
 # scope (the file is included once, but called from any directory).
+# sepconv_variant_params(<name=value>...): sets layout, kernel_h, kernel_w,
+# multiplier and stride in the caller's scope from a variant's generator
+# PARAMS, the generators' defaults where a PARAMS entry does not set them
+# (0: given at run time). Shared with gpu/CMakeLists.txt's GPU variants.
+macro(sepconv_variant_params)
+    set(layout nhwc)
+    set(kernel_h 0)
+    set(kernel_w 0)
+    set(multiplier 0)
+    set(stride 0)
+    foreach (_sepconv_param IN ITEMS ${ARGN})
+        if (_sepconv_param MATCHES "^(layout|kernel_h|kernel_w|multiplier|stride)=(.+)$")
+            set(${CMAKE_MATCH_1} ${CMAKE_MATCH_2})
+        endif ()
+    endforeach ()
+endmacro()
+
 macro(_sepconv_default_targets)
     if (NOT SEPCONV_GENERATOR)
         set(SEPCONV_GENERATOR sepconv_generators)
@@ -100,16 +117,7 @@ function(sepconv_kernel NAME)
     endif ()
     sepconv_halide_runtime()
     # Record the variant for the runtime's kernel table.
-    set(layout nhwc)
-    set(kernel_h 0)
-    set(kernel_w 0)
-    set(multiplier 0)
-    set(stride 0)
-    foreach (param IN LISTS ARG_PARAMS)
-        if (param MATCHES "^(layout|kernel_h|kernel_w|multiplier|stride)=(.+)$")
-            set(${CMAKE_MATCH_1} ${CMAKE_MATCH_2})
-        endif ()
-    endforeach ()
+    sepconv_variant_params(${ARG_PARAMS})
     # Tuned knobs from the schedule database, unless PARAMS set knobs.
     if (NOT ARG_PARAMS MATCHES "(^|;)knobs=")
         sepconv_tuned_knobs(tuned ${ARG_OP} ${layout} ${kernel_h} ${kernel_w} ${multiplier} ${stride} ${ARG_TARGETS})

@@ -66,6 +66,7 @@ public:
         if (!using_autoscheduler()) {
             activated.compute_inline();
             schedules::schedule_depthwise({output, dw.result, dw.taps, layout, taps_known(*this), g.multiplier,
+                                           g.dilation_x, g.dilation_y,
                                            output.dim(d.c).extent(), output.dim(d.x).extent()},
                                           get_target(), schedules::Knobs::parse(knobs));
         }

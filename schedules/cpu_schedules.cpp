@@ -11,10 +11,41 @@
 // a few overlapping lanes instead. That needs the output to be at least one
 // tile large, so each schedule is specialized on that, and a plain (but
 // correct) fallback covers tiny outputs (1x1 images, fewer channels than lanes).
+//
+// Knobs (schedules/knobs.h), each read as knobs.get(name, hand value); the
+// hand value is the best schedule measured (bench/results/README.md).
+//   dw_vectors         channel vectors per depthwise register tile (1)
+//   dw_columns         output columns per depthwise register tile (vector
+//                      registers / 2: 8 on AVX2, 16 on AVX-512 and NEON)
+//   sep_dw_columns     unrolled output columns of the fused depthwise (8)
+//   dw_unroll_taps     1: unroll the taps of a constant kernel size (1)
+//   dw_specialize_dilation  1: a copy of the depthwise schedule for dilation 1,
+//                      with constant tap offsets (1)
+//   dw_rows_per_task   output rows per parallel task of the depthwise and of
+//                      the row-fused separable (8; at most half the image)
+//   dw_strip_per_channel_tile  NHWC depthwise: 1 keeps the padded-input strip
+//                      per channel vector (constant column stride), rows inside
+//                      channel tiles; 0 one strip of all channels per task (1)
+//   pw_vectors         output-channel vectors per pointwise GEMM tile (4 with
+//                      32 vector registers, 2 with 16)
+//   pw_columns         pixel columns per pointwise GEMM tile (6)
+//   pw_task_bytes      NHWC pointwise: bytes of input rows per task, re-read
+//                      once per output-channel tile (half the L2: 262144)
+//   pw_channel_parallel_small_images  NHWC pointwise (and fused separable):
+//                      1 runs an image whose input (intermediate) fits the task
+//                      bytes parallel over output-channel tiles (weight panels
+//                      packed once per image) (1)
+//   fused_per_task     NHWC separable: 1 computes a task's depthwise
+//                      intermediate first, kept in L2 (1); 0 fuses inside the
+//                      pointwise loops (see fused_per_row)
+//   sep_task_bytes     bytes of a task's depthwise intermediate (half the L2)
+//   fused_per_row      with fused_per_task=0: 1 computes the depthwise per
+//                      output row, 0 per pointwise column tile (0)
 #include "cpu_schedules.h"
 #include "cpu_target.h"
 
 #include <algorithm>
+#include <stdexcept>
 #include <vector>
 
 namespace sepconv::schedules {
@@ -56,26 +87,33 @@ std::vector<RegisterTile> tiles_largest_first(Layout layout, int inner_vectors, 
 // Tiles `output` and computes the accumulator `acc` (pure bias + one update
 // over `reduction`, innermost first) once per tile in registers. Each tile in
 // `tiles` is a specialization taken when the output is at least that large
-// (and `also` holds); smaller outputs take an unvectorized fallback.
-void accumulate_in_registers(Func output, Func acc, const std::vector<RVar> &reduction, bool unroll_reduction,
-                             const std::vector<RegisterTile> &tiles, int lanes, Expr out_channels, Expr out_width,
-                             Expr also = Halide::Internal::const_true()) {
-    Var yn("yn"), io("io"), ii("ii"), bo("bo"), bi("bi"), vo("vo"), vi("vi");
-    output.fuse(y, n, yn).parallel(yn);
-    acc.compute_at(output, io);
+//; smaller outputs take an unvectorized fallback.
+// How the output loops run around the register tiles.
+struct OutputLoops {
+    // Rows are split into tasks of `rows` output rows (loop `row` inside the
+    // loop `row_task`, batch fused into it).
+    Expr rows = 1;
+    // The tile loops run io (inner tiles) inside bo (blocked tiles) inside
+    // row, or bo inside row inside io: then a stage computed per row sees one
+    // inner tile (e.g. one channel vector of the padded input), and a stage
+    // computed at io (a weight panel) serves all the task's rows.
+    bool inner_tiles_outside_rows = false;
+    // Parallel over the inner tiles (output channels) instead of row tasks.
+    bool parallel_inner_tiles = false;
+};
 
+// The accumulator's register tile for each tile in `tiles` (a specialization
+// taken when the output is at least that large); computed at the innermost
+// tile loop.
+void schedule_accumulator(Func output, Func acc, const std::vector<RVar> &reduction, bool unroll_reduction,
+                          const std::vector<RegisterTile> &tiles, int lanes, Expr out_channels, Expr out_width,
+                          bool inner_tiles_outside_rows) {
+    Var io("io"), bo("bo"), vo("vo"), vi("vi");
+    acc.compute_at(output, inner_tiles_outside_rows ? bo : io);
     for (const RegisterTile &t : tiles) {
         Expr inner_extent = t.inner.same_as(c) ? out_channels : out_width;
         Expr blocked_extent = t.blocked.same_as(c) ? out_channels : out_width;
-        Expr fits = also && inner_extent >= t.inner_lanes && blocked_extent >= t.blocked_size;
-
-        output.specialize(fits)
-            .split(t.inner, io, ii, t.inner_lanes, TailStrategy::ShiftInwards)
-            .split(t.blocked, bo, bi, t.blocked_size, TailStrategy::ShiftInwards)
-            .reorder(ii, bi, io, bo, yn)
-            .vectorize(ii, lanes)
-            .unroll(ii)
-            .unroll(bi);
+        Expr fits = inner_extent >= t.inner_lanes && blocked_extent >= t.blocked_size;
         acc.specialize(fits)
             .split(t.inner, vo, vi, lanes)
             .reorder(vi, vo, t.blocked)
@@ -90,12 +128,47 @@ void accumulate_in_registers(Func output, Func acc, const std::vector<RVar> &red
             for (const RVar &r : reduction) update.unroll(r);
         }
     }
+}
+
+// The output's loops around the tiles of schedule_accumulator (the same
+// `tiles`); `output` may be a specialization of the output Func.
+void schedule_output_loops(Halide::Stage output, const std::vector<RegisterTile> &tiles, int lanes, Expr out_channels,
+                           Expr out_width, const OutputLoops &l) {
+    Var y_task("y_task"), yn("row_task"), row("row"), io("io"), ii("ii"), bo("bo"), bi("bi");
+    output.split(y, y_task, row, l.rows, TailStrategy::ShiftInwards).fuse(y_task, n, yn);
+    if (!l.parallel_inner_tiles) output.parallel(yn);
+    const std::vector<Halide::VarOrRVar> loops = l.inner_tiles_outside_rows
+                                                     ? std::vector<Halide::VarOrRVar>{ii, bi, bo, row, io, yn}
+                                                     : std::vector<Halide::VarOrRVar>{ii, bi, io, bo, row, yn};
+    for (const RegisterTile &t : tiles) {
+        Expr inner_extent = t.inner.same_as(c) ? out_channels : out_width;
+        Expr blocked_extent = t.blocked.same_as(c) ? out_channels : out_width;
+        Expr fits = inner_extent >= t.inner_lanes && blocked_extent >= t.blocked_size;
+        Halide::Stage tiled = output.specialize(fits);
+        tiled.split(t.inner, io, ii, t.inner_lanes, TailStrategy::ShiftInwards)
+            .split(t.blocked, bo, bi, t.blocked_size, TailStrategy::ShiftInwards)
+            .reorder(loops)
+            .vectorize(ii, lanes)
+            .unroll(ii)
+            .unroll(bi);
+        if (l.parallel_inner_tiles) tiled.parallel(io);
+    }
     // Fallback for outputs smaller than any tile: same loop names (acc is
-    // computed at io everywhere), no vectors.
+    // computed at the same loop everywhere), no vectors.
     const RegisterTile &t = tiles.back();
     output.split(t.inner, io, ii, t.inner_lanes, TailStrategy::GuardWithIf)
         .split(t.blocked, bo, bi, t.blocked_size, TailStrategy::GuardWithIf)
-        .reorder(ii, bi, io, bo, yn);
+        .reorder(loops);
+    if (l.parallel_inner_tiles) output.parallel(io);
+}
+
+void accumulate_in_registers(Func output, Func acc, const std::vector<RVar> &reduction, bool unroll_reduction,
+                             const std::vector<RegisterTile> &tiles, int lanes, Expr out_channels, Expr out_width,
+                             Expr rows_per_task = 1, bool inner_tiles_outside_rows = false) {
+    schedule_accumulator(output, acc, reduction, unroll_reduction, tiles, lanes, out_channels, out_width,
+                         inner_tiles_outside_rows);
+    schedule_output_loops(output, tiles, lanes, out_channels, out_width,
+                          {rows_per_task, inner_tiles_outside_rows, false});
 }
 
 // 32 registers: 4 vectors x 6 columns = 24 accumulators; 16 registers: 2 x 6 =
@@ -104,6 +177,75 @@ int gemm_inner_vectors(const Halide::Target &target) {
     return vector_registers(target) >= 32 ? 4 : 2;
 }
 constexpr int gemm_blocked = 6;
+
+// The zero-padded input the depthwise stage reads (zero_padded in
+// generators/algorithm.h: a select over a clamped load). Inlined, that select,
+// its bounds tests and clamps run on every tap of every output, 9x per input
+// element for a 3x3, and its masks take registers the accumulators need
+// (seen in the stmt: a select(x8(cond), input[...], x8(0)) per FMA).
+// The Func named `prefix`... that `stage` reads directly.
+Func called_func(const Func &stage, const std::string &prefix) {
+    std::string seen;
+    for (const auto &[name, function] : Halide::Internal::find_direct_calls(stage.function())) {
+        if (name.rfind(prefix, 0) == 0) return Func(function);
+        seen += " " + name;
+    }
+    throw std::logic_error("cpu_schedules: " + stage.name() + " reads no " + prefix + " (it reads" + seen + ")");
+}
+
+Func padded_input(const Func &depthwise) {
+    return called_func(depthwise, "zero_padded");
+}
+
+// Computes the padded input once per input row into a strip that lives for
+// one row task: Halide's sliding window computes only the rows a task's next
+// output row newly needs, so the depthwise taps are plain loads from L1/L2
+// and each input element is tested and copied once (plus the k_h - stride
+// halo rows of each task).
+// `per_inner_tile`: the strip holds one inner tile (NHWC: one channel vector),
+// stored inside the io loop; its column stride is then the constant vector
+// width, so every tap's load is a base register plus an immediate instead of
+// one of k_h * k_w * columns runtime addresses (with the full-width strip the
+// stmt/assembly showed 80 spilled-pointer reloads per 64 FMAs).
+void compute_padded_strip(const Func &depthwise, Func output, Layout layout, int lanes, bool per_inner_tile) {
+    padded_input(depthwise)
+        .store_at(output, Var(per_inner_tile ? "io" : "row_task"))
+        .compute_at(output, Var("row"))
+        .vectorize(layout == Layout::NHWC ? c : x, lanes, TailStrategy::GuardWithIf);
+}
+
+// Copies the weights of one output-channel tile (tile channels x C_in) into a
+// contiguous panel once per task (loop io), read by the register tiles of
+// all the task's pixels. Unpacked, successive input channels are C_out floats
+// apart: at C_out = 1024 that is a 4 KiB stride, so the panel's lines fall in
+// a few cache sets and it was re-read from L3 for every column tile (the
+// pointwise of MobileNet v1 dw13 ran 9x slower than oneDNN's).
+void pack_weight_panel(const Func &pointwise, const std::string &weights_name, Func output, int lanes) {
+    Func panel = called_func(pointwise, weights_name).in(pointwise);
+    const std::vector<Var> args = panel.args();  // (output channel, input channel)
+    panel.compute_at(output, Var("io")).vectorize(args[0], lanes, TailStrategy::GuardWithIf);
+}
+
+Expr output_height(const Func &output, Layout layout) {
+    return output.output_buffer().dim(layout == Layout::NHWC ? 2 : 1).extent();
+}
+
+// Output rows per task such that `bytes_per_row` times the rows fits in
+// `budget_bytes` (the data a task re-reads once per output-channel tile),
+// at least one row and at most half the image (two tasks per image keep two
+// cores busy at batch 1).
+Expr rows_fitting(Expr bytes_per_row, int budget_bytes, Expr out_height) {
+    return Halide::max(1, Halide::min(budget_bytes / Halide::max(1, bytes_per_row), out_height / 2));
+}
+
+// Output rows per parallel task for stages that read a padded strip: more
+// rows amortize the halo (k_h - stride rows recomputed per task), fewer give
+// more tasks. Knob dw_rows_per_task (hand 8: a 3x3 stride-1 halo of 2 rows
+// costs 25% of the strip's copies, which are 1/9 of the taps); at least two
+// tasks per image, so batch 1 still spreads over cores on 7-row layers.
+Expr rows_per_task(const Func &output, Layout layout, const Knobs &knobs) {
+    return Halide::max(1, Halide::min(knobs.get("dw_rows_per_task", 8), output_height(output, layout) / 2));
+}
 
 }  // namespace
 
@@ -115,9 +257,23 @@ void cpu_schedule_depthwise(DepthwisePipeline p, const Halide::Target &target, c
     const int vectors = knobs.get("dw_vectors", 1);
     const int columns = knobs.get("dw_columns", vector_registers(target) / 2);
     const bool unroll_taps = p.taps_known && knobs.get("dw_unroll_taps", 1) != 0;
+    // Knob dw_strip_per_channel_tile (NHWC only; hand 1): the padded-input
+    // strip per channel vector (constant column stride), rows inside channel tiles.
+    const bool strip_per_channel_tile =
+        knobs.get("dw_strip_per_channel_tile", 1) != 0 && p.layout == Layout::NHWC;
     accumulate_in_registers(p.output, p.depthwise, {p.taps.x, p.taps.y}, unroll_taps,
                             tiles_largest_first(p.layout, vectors, columns, lanes), lanes, p.out_channels,
-                            p.out_width);
+                            p.out_width, rows_per_task(p.output, p.layout, knobs), strip_per_channel_tile);
+    compute_padded_strip(p.depthwise, p.output, p.layout, lanes, strip_per_channel_tile);
+    // Knob dw_specialize_dilation (kernels of a known size; hand 1): the whole
+    // schedule again for dilation 1, every layer of the MobileNet and
+    // EfficientNet suites. There a tap's column offset into the strip is an
+    // immediate, where a runtime dilation needs an address per tap column.
+    // Added last, so the specialization copies the complete schedule.
+    const bool specialize_dilation = knobs.get("dw_specialize_dilation", 1) != 0;  // read in every variant
+    if (p.taps_known && specialize_dilation) {
+        p.output.specialize(p.dilation_x == 1 && p.dilation_y == 1);
+    }
 }
 
 // The pointwise GEMM tile, the same for the 1x1 and the fused separable.
@@ -126,28 +282,116 @@ static std::vector<RegisterTile> gemm_tiles(Layout layout, const Halide::Target 
                                knobs.get("pw_columns", gemm_blocked), float_lanes(target));
 }
 
+// The pointwise loops run output-channel tiles outside the rows of a task, so
+// a tile's weight panel (C_in x tile channels) stays in L1/L2 across all the
+// task's pixels instead of being streamed once per column tile (a 1024x1024
+// weight matrix is 4 MiB: per column tile that came from L3, 18x slower than
+// oneDNN on MobileNet v1 dw13). The task's input rows, re-read once per
+// channel tile, are sized to half the L2 (knob pw_task_bytes).
 void cpu_schedule_pointwise(PointwisePipeline p, const Halide::Target &target, const Knobs &knobs) {
-    accumulate_in_registers(p.output, p.pointwise, {p.channels.x}, false, gemm_tiles(p.layout, target, knobs),
-                            float_lanes(target), p.out_channels, p.out_width);
+    const int budget = knobs.get("pw_task_bytes", l2_cache_bytes(target) / 2);
+    const bool channel_parallel_small_images = knobs.get("pw_channel_parallel_small_images", 1) != 0;
+    const bool nhwc = p.layout == Layout::NHWC;
+    const Expr rows = nhwc ? rows_fitting(p.out_width * p.channels.x.extent() * 4, budget,
+                                          output_height(p.output, p.layout))
+                           : Expr(1);
+    const int lanes = float_lanes(target);
+    const std::vector<RegisterTile> tiles = gemm_tiles(p.layout, target, knobs);
+    if (!nhwc) {
+        accumulate_in_registers(p.output, p.pointwise, {p.channels.x}, false, tiles, lanes, p.out_channels,
+                                p.out_width, rows, false);
+        return;
+    }
+    // An image whose input fits the task budget (small spatial, wide
+    // channels: MobileNet's 14x14 and 7x7 layers) runs one image at a time,
+    // parallel over output-channel tiles: each weight panel is then packed
+    // once per image instead of once per row task (with C_out = 1024 the
+    // packing reads 4 KiB-strided lines and dominated the profile).
+    const Expr out_height = output_height(p.output, p.layout);
+    const Expr image_fits = p.out_width * out_height * p.channels.x.extent() * 4 <= budget;
+    schedule_accumulator(p.output, p.pointwise, {p.channels.x}, false, tiles, lanes, p.out_channels, p.out_width,
+                         true);
+    if (channel_parallel_small_images) {
+        schedule_output_loops(p.output.specialize(image_fits), tiles, lanes, p.out_channels, p.out_width,
+                              {out_height, true, true});
+    }
+    schedule_output_loops(p.output, tiles, lanes, p.out_channels, p.out_width, {rows, true, false});
+    pack_weight_panel(p.pointwise, "weights", p.output, lanes);
 }
 
 void cpu_schedule_separable(SeparablePipeline p, const Halide::Target &target, const Knobs &knobs) {
     const int lanes = float_lanes(target);
-    accumulate_in_registers(p.output, p.pointwise, {p.channels.x}, false, gemm_tiles(p.layout, target, knobs),
-                            lanes, p.out_channels, p.out_width);
+    const bool unroll_taps = p.taps_known && knobs.get("dw_unroll_taps", 1) != 0;
+    // Knob fused_per_task (NHWC; hand 1): the depthwise intermediate of a
+    // whole row task is computed first and kept in L2; 0 fuses per column
+    // tile (or per row with fused_per_row = 1), computed in the pointwise loop.
+    const bool per_task = knobs.get("fused_per_task", 1) != 0 && p.layout == Layout::NHWC;
+    // Read on both paths, so a knob set is valid whichever path it selects.
+    const bool fused_per_row = knobs.get("fused_per_row", 0) != 0;
+    const Expr rows_per_row_task = rows_per_task(p.output, p.layout, knobs);
+    const int sep_budget = knobs.get("sep_task_bytes", l2_cache_bytes(target) / 2);
+    // The fused depthwise unrolls columns x taps; 8 columns keep a 5x5 body
+    // (200 FMAs) small enough for LLVM: with 16 (AVX-512's dw_columns) the
+    // AVX-512 5x5 separable took over 5 minutes to compile.
+    const int columns = knobs.get("sep_dw_columns", 8);
+    const bool channel_parallel_small_images = knobs.get("pw_channel_parallel_small_images", 1) != 0;
+    if (per_task) {
+        // The task's rows: its depthwise intermediate (rows x width x C*M) fits
+        // in half the L2 (knob sep_task_bytes), so the pointwise reads it from
+        // L2, never DRAM, and each pointwise weight panel is read once per task
+        // (output-channel tiles outside the task's rows, as in the 1x1).
+        const Expr out_height = output_height(p.output, p.layout);
+        const Expr rows = rows_fitting(p.out_width * p.mid_channels * 4, sep_budget, out_height);
+        const std::vector<RegisterTile> tiles = gemm_tiles(p.layout, target, knobs);
+        schedule_accumulator(p.output, p.pointwise, {p.channels.x}, false, tiles, lanes, p.out_channels,
+                             p.out_width, true);
+        // As in the 1x1: an image whose intermediate fits the budget is one
+        // task, parallel over output-channel tiles (panels packed once per image).
+        if (channel_parallel_small_images) {
+            const Expr image_fits = p.out_width * out_height * p.mid_channels * 4 <= sep_budget;
+            schedule_output_loops(p.output.specialize(image_fits), tiles, lanes, p.out_channels, p.out_width,
+                                  {out_height, true, true});
+        }
+        schedule_output_loops(p.output, tiles, lanes, p.out_channels, p.out_width, {rows, true, false});
+        pack_weight_panel(p.pointwise, "pointwise_filter", p.output, lanes);
 
-    // Fusion: the depthwise result for one tile of output columns (all
-    // intermediate channels) is computed right before the pointwise tiles
-    // that read it, so it stays in L1 and never goes to memory.
+        // The depthwise stage over the task: one channel vector at a time,
+        // `dw_columns` output columns unrolled (accumulators in registers
+        // across the unrolled taps), reading a padded strip of that channel
+        // vector (column stride = the vector width: immediate offsets).
+        Var co("dw_co"), ci("dw_ci"), xo("dw_xo"), xi("dw_xi");
+        p.depthwise.compute_at(p.output, Var("row_task")).vectorize(c, lanes, TailStrategy::GuardWithIf);
+        Halide::Stage update = p.depthwise.update();
+        update.split(c, co, ci, lanes, TailStrategy::GuardWithIf)
+            .split(x, xo, xi, columns, TailStrategy::GuardWithIf)
+            .reorder(ci, xi, p.taps.x, p.taps.y, xo, y, n, co)
+            .vectorize(ci)
+            .unroll(xi);
+        if (unroll_taps) update.unroll(p.taps.x).unroll(p.taps.y);
+        // A channel vector reads at most one vector of input channels (k = c / M).
+        padded_input(p.depthwise)
+            .compute_at(p.depthwise, co)
+            .bound_storage(c, lanes)
+            .vectorize(c, lanes, TailStrategy::GuardWithIf);
+        return;
+    }
+
+    accumulate_in_registers(p.output, p.pointwise, {p.channels.x}, false, gemm_tiles(p.layout, target, knobs),
+                            lanes, p.out_channels, p.out_width, rows_per_row_task);
+    compute_padded_strip(p.depthwise, p.output, p.layout, lanes, false);
+
+    // Fusion inside the pointwise loop nest: the depthwise result for one tile
+    // of output columns (all intermediate channels) is computed right before
+    // the pointwise tiles that read it, so it stays in L1.
     // In NHWC that is a tile of columns (bo); in NCHW the tiles block
-    // channels, so the whole row (yn) is computed first.
+    // channels, so the whole row is computed first.
     // Knob fused_per_row: 1 computes the whole row first in NHWC too.
-    const bool per_row = p.layout == Layout::NCHW || knobs.get("fused_per_row", 0) != 0;
-    const Var at = per_row ? Var("yn") : Var("bo");
+    const bool per_row = p.layout == Layout::NCHW || fused_per_row;
+    const Var at = per_row ? Var("row") : Var("bo");
     p.depthwise.compute_at(p.output, at).vectorize(c, lanes, TailStrategy::GuardWithIf);
     Halide::Stage update = p.depthwise.update();
     update.reorder(c, x, p.taps.x, p.taps.y).vectorize(c, lanes, TailStrategy::GuardWithIf);
-    if (p.taps_known && knobs.get("dw_unroll_taps", 1) != 0) update.unroll(p.taps.x).unroll(p.taps.y);
+    if (unroll_taps) update.unroll(p.taps.x).unroll(p.taps.y);
 }
 
 }  // namespace sepconv::schedules

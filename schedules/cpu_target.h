@@ -17,4 +17,12 @@ inline int vector_registers(const Halide::Target &t) {
     return 16;
 }
 
+// Per-core L2 cache bytes the schedules size their task working sets from.
+// Halide's Target does not carry cache sizes; 512 KiB is the L2 of AMD Zen 2-4
+// and the smallest of recent server x86 cores (Intel Skylake-SP and later have
+// 1-2 MiB), and the L2 of Arm Neoverse N1 cores.
+inline int l2_cache_bytes(const Halide::Target &) {
+    return 512 * 1024;
+}
+
 }  // namespace sepconv::schedules

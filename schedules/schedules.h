@@ -18,6 +18,7 @@ struct DepthwisePipeline {
     Layout layout;
     bool taps_known;         // kernel size is a compile-time constant (taps can be unrolled)
     Halide::Expr multiplier; // a constant in specialized variants
+    Halide::Expr dilation_x, dilation_y;  // runtime inputs
     Halide::Expr out_channels, out_width;
 };
 
