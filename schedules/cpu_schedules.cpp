@@ -19,8 +19,8 @@
 //                      registers / 2: 8 on AVX2, 16 on AVX-512 and NEON)
 //   sep_dw_columns     unrolled output columns of the fused depthwise (8)
 //   dw_unroll_taps     1: unroll the taps of a constant kernel size (1)
-//   dw_specialize_dilation  1: a copy of the depthwise schedule for dilation 1,
-//                      with constant tap offsets (1)
+//   dw_specialize_dilation  1: each depthwise register tile also compiled
+//                      for dilation 1, with constant tap offsets (1)
 //   dw_rows_per_task   output rows per parallel task of the depthwise and of
 //                      the row-fused separable (8; at most half the image)
 //   dw_strip_per_channel_tile  NHWC depthwise: 1 keeps the padded-input strip
@@ -100,6 +100,9 @@ struct OutputLoops {
     bool inner_tiles_outside_rows = false;
     // Parallel over the inner tiles (output channels) instead of row tasks.
     bool parallel_inner_tiles = false;
+    // When defined, each tile is first specialized on `fits && specialize_on`
+    // (the same loops, with the condition known inside), then on `fits` alone.
+    Expr specialize_on;
 };
 
 // The accumulator's register tile for each tile in `tiles` (a specialization
@@ -144,14 +147,18 @@ void schedule_output_loops(Halide::Stage output, const std::vector<RegisterTile>
         Expr inner_extent = t.inner.same_as(c) ? out_channels : out_width;
         Expr blocked_extent = t.blocked.same_as(c) ? out_channels : out_width;
         Expr fits = inner_extent >= t.inner_lanes && blocked_extent >= t.blocked_size;
-        Halide::Stage tiled = output.specialize(fits);
-        tiled.split(t.inner, io, ii, t.inner_lanes, TailStrategy::ShiftInwards)
-            .split(t.blocked, bo, bi, t.blocked_size, TailStrategy::ShiftInwards)
-            .reorder(loops)
-            .vectorize(ii, lanes)
-            .unroll(ii)
-            .unroll(bi);
-        if (l.parallel_inner_tiles) tiled.parallel(io);
+        std::vector<Expr> cases = {fits};
+        if (l.specialize_on.defined()) cases.insert(cases.begin(), fits && l.specialize_on);
+        for (const Expr &when : cases) {
+            Halide::Stage tiled = output.specialize(when);
+            tiled.split(t.inner, io, ii, t.inner_lanes, TailStrategy::ShiftInwards)
+                .split(t.blocked, bo, bi, t.blocked_size, TailStrategy::ShiftInwards)
+                .reorder(loops)
+                .vectorize(ii, lanes)
+                .unroll(ii)
+                .unroll(bi);
+            if (l.parallel_inner_tiles) tiled.parallel(io);
+        }
     }
     // Fallback for outputs smaller than any tile: same loop names (acc is
     // computed at the same loop everywhere), no vectors.
@@ -164,11 +171,12 @@ void schedule_output_loops(Halide::Stage output, const std::vector<RegisterTile>
 
 void accumulate_in_registers(Func output, Func acc, const std::vector<RVar> &reduction, bool unroll_reduction,
                              const std::vector<RegisterTile> &tiles, int lanes, Expr out_channels, Expr out_width,
-                             Expr rows_per_task = 1, bool inner_tiles_outside_rows = false) {
+                             Expr rows_per_task = 1, bool inner_tiles_outside_rows = false,
+                             Expr specialize_on = Expr()) {
     schedule_accumulator(output, acc, reduction, unroll_reduction, tiles, lanes, out_channels, out_width,
                          inner_tiles_outside_rows);
     schedule_output_loops(output, tiles, lanes, out_channels, out_width,
-                          {rows_per_task, inner_tiles_outside_rows, false});
+                          {rows_per_task, inner_tiles_outside_rows, false, specialize_on});
 }
 
 // 32 registers: 4 vectors x 6 columns = 24 accumulators; 16 registers: 2 x 6 =
@@ -261,19 +269,16 @@ void cpu_schedule_depthwise(DepthwisePipeline p, const Halide::Target &target, c
     // strip per channel vector (constant column stride), rows inside channel tiles.
     const bool strip_per_channel_tile =
         knobs.get("dw_strip_per_channel_tile", 1) != 0 && p.layout == Layout::NHWC;
+    // Knob dw_specialize_dilation (kernels of a known size; hand 1): every
+    // register tile also compiled for dilation 1 (all the MobileNet and
+    // EfficientNet layers), where a tap's column offset into the strip is an
+    // immediate; a runtime dilation needs an address per tap column.
+    const bool specialize_dilation = knobs.get("dw_specialize_dilation", 1) != 0;  // read in every variant
+    const Expr undilated = p.taps_known && specialize_dilation ? (p.dilation_x == 1 && p.dilation_y == 1) : Expr();
     accumulate_in_registers(p.output, p.depthwise, {p.taps.x, p.taps.y}, unroll_taps,
                             tiles_largest_first(p.layout, vectors, columns, lanes), lanes, p.out_channels,
-                            p.out_width, rows_per_task(p.output, p.layout, knobs), strip_per_channel_tile);
+                            p.out_width, rows_per_task(p.output, p.layout, knobs), strip_per_channel_tile, undilated);
     compute_padded_strip(p.depthwise, p.output, p.layout, lanes, strip_per_channel_tile);
-    // Knob dw_specialize_dilation (kernels of a known size; hand 1): the whole
-    // schedule again for dilation 1, every layer of the MobileNet and
-    // EfficientNet suites. There a tap's column offset into the strip is an
-    // immediate, where a runtime dilation needs an address per tap column.
-    // Added last, so the specialization copies the complete schedule.
-    const bool specialize_dilation = knobs.get("dw_specialize_dilation", 1) != 0;  // read in every variant
-    if (p.taps_known && specialize_dilation) {
-        p.output.specialize(p.dilation_x == 1 && p.dilation_y == 1);
-    }
 }
 
 // The pointwise GEMM tile, the same for the 1x1 and the fused separable.

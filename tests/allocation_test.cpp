@@ -11,6 +11,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <new>
+#include <thread>
 
 #include "HalideRuntime.h"
 #include "harness.h"
@@ -228,6 +229,47 @@ TEST_F(AllocationTest, CounterSeesWorkspaceMisses) {
     separable_conv2d(ConstTensor(x, {1, H, W, C}), ConstTensor(dw, {3, 3, C, 1}), ConstTensor(pw, {1, 1, C, O}),
                      std::nullopt, MutableTensor(out, {1, H, W, O}), o);
     EXPECT_GT(halide_calls.load() - before, 0) << last_kernel();
+}
+
+// The cache's policy, through halide_malloc itself on a new thread (an empty
+// cache), as README "Reliability" states it: a freed block serves the next
+// request that fits; a block over the 32 MiB budget goes back at once; a
+// thread keeps at most 8 blocks, the oldest freed goes first; a thread's
+// blocks are released when it exits.
+TEST_F(AllocationTest, WorkspaceCachePolicy) {
+    // Any kernel call installs the cache in front of the counting allocator.
+    std::vector<float> x(8), f(9), out(8);
+    Conv2DOptions same;
+    same.padding = Padding::same();
+    depthwise_conv2d(ConstTensor(x, {1, 2, 4, 1}), ConstTensor(f, {3, 3, 1, 1}), std::nullopt,
+                     MutableTensor(out, {1, 2, 4, 1}), same);
+    const int64_t outstanding_before = halide_outstanding.load();
+    std::thread([] {
+        const int64_t calls = halide_calls.load();
+        void *a = halide_malloc(nullptr, 1000);
+        halide_free(nullptr, a);
+        EXPECT_EQ(halide_malloc(nullptr, 900), a) << "a freed block serves the next request that fits";
+        halide_free(nullptr, a);
+        EXPECT_EQ(halide_calls.load() - calls, 1);
+
+        const int64_t held = halide_outstanding.load();
+        halide_free(nullptr, halide_malloc(nullptr, std::size_t{33} << 20));
+        EXPECT_EQ(halide_outstanding.load(), held) << "a block over the budget is not kept";
+
+        // Nine blocks larger than the cached one, freed in order: eight stay,
+        // the first (oldest) goes back to the heap with its 128-byte header.
+        constexpr int kBlocks = 9;
+        constexpr std::size_t kSize = 64 * 1024;  // a multiple of the header size
+        void *blocks[kBlocks];
+        for (int i = 0; i < kBlocks; i++) blocks[i] = halide_malloc(nullptr, kSize * (i + 1));
+        const int64_t all_held = halide_outstanding.load();
+        for (void *b : blocks) halide_free(nullptr, b);
+        // The 1000-byte block was freed before the nine: it is the oldest.
+        const int64_t released = all_held - halide_outstanding.load();
+        EXPECT_EQ(released, static_cast<int64_t>(128 + 1024) + static_cast<int64_t>(128 + kSize))
+            << "9 + 1 blocks freed, 8 kept: the two oldest are released";
+    }).join();
+    EXPECT_EQ(halide_outstanding.load(), outstanding_before) << "an exited thread's blocks are released";
 }
 
 }  // namespace
