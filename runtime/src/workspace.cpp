@@ -166,8 +166,12 @@ void workspace_free(void *user_context, void *data) {
 void install_workspace_cache() {
     static std::once_flag once;
     std::call_once(once, [] {
-        // Read the allocators in place (restoring them at once), then put the
-        // cache in front of them.
+        // halide_set_custom_* return the allocator they replace: that pair
+        // becomes the upstream (set before the cache is, so the cache never
+        // runs without it). A block that another Halide pipeline on this
+        // runtime allocated before this moment and frees after it would
+        // reach the cache without a header: such pipelines must be idle at
+        // sepconv's first kernel call (README, "Reliability").
         upstream_malloc = halide_set_custom_malloc(halide_default_malloc);
         upstream_free = halide_set_custom_free(halide_default_free);
         halide_set_custom_malloc(workspace_malloc);
