@@ -78,7 +78,7 @@ public:
             activated.compute_inline();
             no_bias.compute_inline();
             schedules::schedule_separable({output, dw.result, dw.taps, pw.result, pw.channels, layout,
-                                           taps_known(*this), g.multiplier, mid_channels,
+                                           taps_known(*this), g.multiplier, g.dilation_x, g.dilation_y, mid_channels,
                                            output.dim(d.c).extent(), output.dim(d.x).extent()},
                                           get_target(), schedules::Knobs::parse(knobs));
         }

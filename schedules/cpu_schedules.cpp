@@ -17,7 +17,7 @@
 //   dw_vectors         channel vectors per depthwise register tile (1)
 //   dw_columns         output columns per depthwise register tile (vector
 //                      registers / 2: 8 on AVX2, 16 on AVX-512 and NEON)
-//   sep_dw_columns     unrolled output columns of the fused depthwise (8)
+//   sep_dw_columns     output columns per fused depthwise register tile (8)
 //   dw_unroll_taps     1: unroll the taps of a constant kernel size (1)
 //   dw_specialize_dilation  1: each depthwise register tile also compiled
 //                      for dilation 1, with constant tap offsets (1)
@@ -29,6 +29,8 @@
 //   pw_vectors         output-channel vectors per pointwise GEMM tile (4 with
 //                      32 vector registers, 2 with 16)
 //   pw_columns         pixel columns per pointwise GEMM tile (6)
+//   pw_narrow_columns  columns of a second GEMM tile with as many
+//                      accumulators, taken where it pads less work (4)
 //   pw_task_bytes      NHWC pointwise: bytes of input rows per task, re-read
 //                      once per output-channel tile (half the L2: 262144)
 //   pw_channel_parallel_small_images  NHWC pointwise (and fused separable):
@@ -36,11 +38,9 @@
 //                      bytes parallel over output-channel tiles (weight panels
 //                      packed once per image) (1)
 //   fused_per_task     NHWC separable: 1 computes a task's depthwise
-//                      intermediate first, kept in L2 (1); 0 fuses inside the
-//                      pointwise loops (see fused_per_row)
+//                      intermediate first, kept in L2 (1); 0 one output row
+//                      at a time inside the pointwise's row loop
 //   sep_task_bytes     bytes of a task's depthwise intermediate (half the L2)
-//   fused_per_row      with fused_per_task=0: 1 computes the depthwise per
-//                      output row, 0 per pointwise column tile (0)
 #include "cpu_schedules.h"
 #include "cpu_target.h"
 
@@ -65,7 +65,28 @@ struct RegisterTile {
     int inner_lanes;   // a multiple of the vector width
     Var blocked;       // unrolled across registers
     int blocked_size;
+    // When defined, the tile is taken only where this also holds (it is
+    // tried before a tile that would otherwise be taken).
+    Expr preferred = Expr();
 };
+
+// Where the output is large enough for tile `t` (and, for a preferred
+// tile, where it is the better fit).
+Expr tile_taken(const RegisterTile &t, Expr out_channels, Expr out_width) {
+    Expr inner_extent = t.inner.same_as(c) ? out_channels : out_width;
+    Expr blocked_extent = t.blocked.same_as(c) ? out_channels : out_width;
+    Expr fits = inner_extent >= t.inner_lanes && blocked_extent >= t.blocked_size;
+    return t.preferred.defined() ? (fits && t.preferred) : fits;
+}
+
+// Outputs computed by tile `t` over the whole image: ShiftInwards tiles
+// recompute the overlap of the last tile in each dimension.
+Expr padded_work(const RegisterTile &t, Expr out_channels, Expr out_width) {
+    Expr inner_extent = t.inner.same_as(c) ? out_channels : out_width;
+    Expr blocked_extent = t.blocked.same_as(c) ? out_channels : out_width;
+    auto rounded_up = [](Expr e, int tile) { return ((e + tile - 1) / tile) * tile; };
+    return rounded_up(inner_extent, t.inner_lanes) * rounded_up(blocked_extent, t.blocked_size);
+}
 
 // The vectorized and register-blocked dimensions of an accumulating stage.
 // NHWC: channels in vectors, output columns across registers.
@@ -103,6 +124,9 @@ struct OutputLoops {
     // When defined, each tile is first specialized on `fits && specialize_on`
     // (the same loops, with the condition known inside), then on `fits` alone.
     Expr specialize_on;
+    // false for a stage computed inside another's task (the fused depthwise):
+    // its rows are y, batch is n, no row tasks and nothing parallel.
+    bool row_tasks = true;
 };
 
 // The accumulator's register tile for each tile in `tiles` (a specialization
@@ -114,9 +138,7 @@ void schedule_accumulator(Func output, Func acc, const std::vector<RVar> &reduct
     Var io("io"), bo("bo"), vo("vo"), vi("vi");
     acc.compute_at(output, inner_tiles_outside_rows ? bo : io);
     for (const RegisterTile &t : tiles) {
-        Expr inner_extent = t.inner.same_as(c) ? out_channels : out_width;
-        Expr blocked_extent = t.blocked.same_as(c) ? out_channels : out_width;
-        Expr fits = inner_extent >= t.inner_lanes && blocked_extent >= t.blocked_size;
+        Expr fits = tile_taken(t, out_channels, out_width);
         acc.specialize(fits)
             .split(t.inner, vo, vi, lanes)
             .reorder(vi, vo, t.blocked)
@@ -137,16 +159,17 @@ void schedule_accumulator(Func output, Func acc, const std::vector<RVar> &reduct
 // `tiles`); `output` may be a specialization of the output Func.
 void schedule_output_loops(Halide::Stage output, const std::vector<RegisterTile> &tiles, int lanes, Expr out_channels,
                            Expr out_width, const OutputLoops &l) {
-    Var y_task("y_task"), yn("row_task"), row("row"), io("io"), ii("ii"), bo("bo"), bi("bi");
-    output.split(y, y_task, row, l.rows, TailStrategy::ShiftInwards).fuse(y_task, n, yn);
-    if (!l.parallel_inner_tiles) output.parallel(yn);
+    Var io("io"), ii("ii"), bo("bo"), bi("bi");
+    Var row = l.row_tasks ? Var("row") : y, yn = l.row_tasks ? Var("row_task") : n;
+    if (l.row_tasks) {
+        output.split(y, Var("y_task"), row, l.rows, TailStrategy::ShiftInwards).fuse(Var("y_task"), n, yn);
+        if (!l.parallel_inner_tiles) output.parallel(yn);
+    }
     const std::vector<Halide::VarOrRVar> loops = l.inner_tiles_outside_rows
                                                      ? std::vector<Halide::VarOrRVar>{ii, bi, bo, row, io, yn}
                                                      : std::vector<Halide::VarOrRVar>{ii, bi, io, bo, row, yn};
     for (const RegisterTile &t : tiles) {
-        Expr inner_extent = t.inner.same_as(c) ? out_channels : out_width;
-        Expr blocked_extent = t.blocked.same_as(c) ? out_channels : out_width;
-        Expr fits = inner_extent >= t.inner_lanes && blocked_extent >= t.blocked_size;
+        Expr fits = tile_taken(t, out_channels, out_width);
         std::vector<Expr> cases = {fits};
         if (l.specialize_on.defined()) cases.insert(cases.begin(), fits && l.specialize_on);
         for (const Expr &when : cases) {
@@ -157,7 +180,7 @@ void schedule_output_loops(Halide::Stage output, const std::vector<RegisterTile>
                 .vectorize(ii, lanes)
                 .unroll(ii)
                 .unroll(bi);
-            if (l.parallel_inner_tiles) tiled.parallel(io);
+            if (l.row_tasks && l.parallel_inner_tiles) tiled.parallel(io);
         }
     }
     // Fallback for outputs smaller than any tile: same loop names (acc is
@@ -166,7 +189,7 @@ void schedule_output_loops(Halide::Stage output, const std::vector<RegisterTile>
     output.split(t.inner, io, ii, t.inner_lanes, TailStrategy::GuardWithIf)
         .split(t.blocked, bo, bi, t.blocked_size, TailStrategy::GuardWithIf)
         .reorder(loops);
-    if (l.parallel_inner_tiles) output.parallel(io);
+    if (l.row_tasks && l.parallel_inner_tiles) output.parallel(io);
 }
 
 void accumulate_in_registers(Func output, Func acc, const std::vector<RVar> &reduction, bool unroll_reduction,
@@ -282,9 +305,25 @@ void cpu_schedule_depthwise(DepthwisePipeline p, const Halide::Target &target, c
 }
 
 // The pointwise GEMM tile, the same for the 1x1 and the fused separable.
-static std::vector<RegisterTile> gemm_tiles(Layout layout, const Halide::Target &target, const Knobs &knobs) {
-    return tiles_largest_first(layout, knobs.get("pw_vectors", gemm_inner_vectors(target)),
-                               knobs.get("pw_columns", gemm_blocked), float_lanes(target));
+// Knob pw_narrow_columns (hand 4; 0: none): a second tile with as many
+// accumulators in fewer columns (more channel vectors), taken where it
+// computes fewer padded outputs. MobileNet's widths are 7 * 2^k: a 7-wide
+// image is 12 columns of work in 6-column tiles and 8 in 4-column ones
+// (14: 18 and 16), and the 1x1 of MobileNet v1's 7x7x1024 layer ran in 0.67x
+// the time with 3 vectors x 4 columns (bench/results/README.md).
+static std::vector<RegisterTile> gemm_tiles(Layout layout, const Halide::Target &target, const Knobs &knobs,
+                                            Expr out_channels, Expr out_width) {
+    const int lanes = float_lanes(target);
+    const int vectors = knobs.get("pw_vectors", gemm_inner_vectors(target));
+    const int columns = knobs.get("pw_columns", gemm_blocked);
+    const int narrow = knobs.get("pw_narrow_columns", 4);
+    std::vector<RegisterTile> tiles = tiles_largest_first(layout, vectors, columns, lanes);
+    if (narrow > 0 && narrow < columns && vectors * columns % narrow == 0) {
+        RegisterTile t = register_tile(layout, vectors * columns / narrow, narrow, lanes);
+        t.preferred = padded_work(t, out_channels, out_width) < padded_work(tiles.front(), out_channels, out_width);
+        tiles.insert(tiles.begin(), t);
+    }
+    return tiles;
 }
 
 // The pointwise loops run output-channel tiles outside the rows of a task, so
@@ -301,7 +340,7 @@ void cpu_schedule_pointwise(PointwisePipeline p, const Halide::Target &target, c
                                           output_height(p.output, p.layout))
                            : Expr(1);
     const int lanes = float_lanes(target);
-    const std::vector<RegisterTile> tiles = gemm_tiles(p.layout, target, knobs);
+    const std::vector<RegisterTile> tiles = gemm_tiles(p.layout, target, knobs, p.out_channels, p.out_width);
     if (!nhwc) {
         accumulate_in_registers(p.output, p.pointwise, {p.channels.x}, false, tiles, lanes, p.out_channels,
                                 p.out_width, rows, false);
@@ -324,21 +363,43 @@ void cpu_schedule_pointwise(PointwisePipeline p, const Halide::Target &target, c
     pack_weight_panel(p.pointwise, "weights", p.output, lanes);
 }
 
+// The fused depthwise in register tiles, as in the standalone depthwise:
+// `mid`, the intermediate the pointwise reads (a wrapper of the depthwise
+// accumulator), is computed in tiles of one channel vector x `columns` output
+// columns, each accumulated over the taps in registers and stored once.
+// (Updated in place in `mid`, every tap was a load and a store around one FMA:
+// the fused kernel ran slower than our own depthwise + pointwise pair,
+// bench/results/README.md.) The caller stores `mid` where it is fused.
+Func fused_depthwise_tiles(SeparablePipeline p, int lanes, int columns, bool unroll_taps, Expr undilated,
+                           bool channel_tiles_outside_rows) {
+    Func mid = p.depthwise.in(p.pointwise);
+    const std::vector<RegisterTile> tiles = tiles_largest_first(p.layout, 1, columns, lanes);
+    schedule_accumulator(mid, p.depthwise, {p.taps.x, p.taps.y}, unroll_taps, tiles, lanes, p.mid_channels,
+                         p.out_width, channel_tiles_outside_rows);
+    OutputLoops loops;
+    loops.inner_tiles_outside_rows = channel_tiles_outside_rows;
+    loops.specialize_on = undilated;
+    loops.row_tasks = false;
+    schedule_output_loops(mid, tiles, lanes, p.mid_channels, p.out_width, loops);
+    return mid;
+}
+
 void cpu_schedule_separable(SeparablePipeline p, const Halide::Target &target, const Knobs &knobs) {
     const int lanes = float_lanes(target);
     const bool unroll_taps = p.taps_known && knobs.get("dw_unroll_taps", 1) != 0;
     // Knob fused_per_task (NHWC; hand 1): the depthwise intermediate of a
-    // whole row task is computed first and kept in L2; 0 fuses per column
-    // tile (or per row with fused_per_row = 1), computed in the pointwise loop.
+    // whole row task is computed first and kept in L2; 0 computes it one
+    // output row at a time inside the pointwise's row loop (NCHW always).
     const bool per_task = knobs.get("fused_per_task", 1) != 0 && p.layout == Layout::NHWC;
-    // Read on both paths, so a knob set is valid whichever path it selects.
-    const bool fused_per_row = knobs.get("fused_per_row", 0) != 0;
     const Expr rows_per_row_task = rows_per_task(p.output, p.layout, knobs);
     const int sep_budget = knobs.get("sep_task_bytes", l2_cache_bytes(target) / 2);
-    // The fused depthwise unrolls columns x taps; 8 columns keep a 5x5 body
-    // (200 FMAs) small enough for LLVM: with 16 (AVX-512's dw_columns) the
-    // AVX-512 5x5 separable took over 5 minutes to compile.
+    // Knob sep_dw_columns: output columns of the fused depthwise's register
+    // tile (hand 8: AVX2's 16 registers hold 8 accumulators, the input and the
+    // filter vectors; with 16, AVX-512's 5x5 separable took minutes to compile).
     const int columns = knobs.get("sep_dw_columns", 8);
+    // Knob dw_specialize_dilation (hand 1): as in the depthwise.
+    const bool specialize_dilation = knobs.get("dw_specialize_dilation", 1) != 0;
+    const Expr undilated = p.taps_known && specialize_dilation ? (p.dilation_x == 1 && p.dilation_y == 1) : Expr();
     const bool channel_parallel_small_images = knobs.get("pw_channel_parallel_small_images", 1) != 0;
     if (per_task) {
         // The task's rows: its depthwise intermediate (rows x width x C*M) fits
@@ -347,7 +408,7 @@ void cpu_schedule_separable(SeparablePipeline p, const Halide::Target &target, c
         // (output-channel tiles outside the task's rows, as in the 1x1).
         const Expr out_height = output_height(p.output, p.layout);
         const Expr rows = rows_fitting(p.out_width * p.mid_channels * 4, sep_budget, out_height);
-        const std::vector<RegisterTile> tiles = gemm_tiles(p.layout, target, knobs);
+        const std::vector<RegisterTile> tiles = gemm_tiles(p.layout, target, knobs, p.out_channels, p.out_width);
         schedule_accumulator(p.output, p.pointwise, {p.channels.x}, false, tiles, lanes, p.out_channels,
                              p.out_width, true);
         // As in the 1x1: an image whose intermediate fits the budget is one
@@ -360,43 +421,25 @@ void cpu_schedule_separable(SeparablePipeline p, const Halide::Target &target, c
         schedule_output_loops(p.output, tiles, lanes, p.out_channels, p.out_width, {rows, true, false});
         pack_weight_panel(p.pointwise, "pointwise_filter", p.output, lanes);
 
-        // The depthwise stage over the task: one channel vector at a time,
-        // `dw_columns` output columns unrolled (accumulators in registers
-        // across the unrolled taps), reading a padded strip of that channel
-        // vector (column stride = the vector width: immediate offsets).
-        Var co("dw_co"), ci("dw_ci"), xo("dw_xo"), xi("dw_xi");
-        p.depthwise.compute_at(p.output, Var("row_task")).vectorize(c, lanes, TailStrategy::GuardWithIf);
-        Halide::Stage update = p.depthwise.update();
-        update.split(c, co, ci, lanes, TailStrategy::GuardWithIf)
-            .split(x, xo, xi, columns, TailStrategy::GuardWithIf)
-            .reorder(ci, xi, p.taps.x, p.taps.y, xo, y, n, co)
-            .vectorize(ci)
-            .unroll(xi);
-        if (unroll_taps) update.unroll(p.taps.x).unroll(p.taps.y);
-        // A channel vector reads at most one vector of input channels (k = c / M).
+        // The task's depthwise one channel vector at a time (rows inside), each
+        // reading a padded strip of that channel vector slid down the rows:
+        // its column stride is the vector width, so tap offsets are immediates.
+        Func mid = fused_depthwise_tiles(p, lanes, columns, unroll_taps, undilated, true);
+        mid.compute_at(p.output, Var("row_task"));
         padded_input(p.depthwise)
-            .compute_at(p.depthwise, co)
-            .bound_storage(c, lanes)
+            .store_at(mid, Var("io"))
+            .compute_at(mid, y)
             .vectorize(c, lanes, TailStrategy::GuardWithIf);
         return;
     }
 
-    accumulate_in_registers(p.output, p.pointwise, {p.channels.x}, false, gemm_tiles(p.layout, target, knobs),
+    // One output row of the intermediate (all its channels) is computed
+    // right before the pointwise tiles of that row, so it stays in L1; the
+    // padded input is a strip per row task, as in the depthwise.
+    accumulate_in_registers(p.output, p.pointwise, {p.channels.x}, false, gemm_tiles(p.layout, target, knobs, p.out_channels, p.out_width),
                             lanes, p.out_channels, p.out_width, rows_per_row_task);
     compute_padded_strip(p.depthwise, p.output, p.layout, lanes, false);
-
-    // Fusion inside the pointwise loop nest: the depthwise result for one tile
-    // of output columns (all intermediate channels) is computed right before
-    // the pointwise tiles that read it, so it stays in L1.
-    // In NHWC that is a tile of columns (bo); in NCHW the tiles block
-    // channels, so the whole row is computed first.
-    // Knob fused_per_row: 1 computes the whole row first in NHWC too.
-    const bool per_row = p.layout == Layout::NCHW || fused_per_row;
-    const Var at = per_row ? Var("row") : Var("bo");
-    p.depthwise.compute_at(p.output, at).vectorize(c, lanes, TailStrategy::GuardWithIf);
-    Halide::Stage update = p.depthwise.update();
-    update.reorder(c, x, p.taps.x, p.taps.y).vectorize(c, lanes, TailStrategy::GuardWithIf);
-    if (unroll_taps) update.unroll(p.taps.x).unroll(p.taps.y);
+    fused_depthwise_tiles(p, lanes, columns, unroll_taps, undilated, false).compute_at(p.output, Var("row"));
 }
 
 }  // namespace sepconv::schedules

@@ -42,6 +42,7 @@ struct SeparablePipeline {
     Layout layout;
     bool taps_known;
     Halide::Expr multiplier;
+    Halide::Expr dilation_x, dilation_y;  // runtime inputs
     Halide::Expr mid_channels;  // C * M
     Halide::Expr out_channels, out_width;
 };

@@ -49,17 +49,18 @@ const std::vector<KnobRow> &knob_table() {
          [](const TargetFacts &f) { return f.registers >= 32 ? std::vector<int>{1, 2, 4, 6} : std::vector<int>{1, 2, 3}; }},
         {"pw_columns", {"pointwise", "separable"}, false,
          [](const TargetFacts &) { return std::vector<int>{2, 3, 4, 6, 8}; }},
+        {"pw_narrow_columns", {"pointwise", "separable"}, false,
+         [](const TargetFacts &) { return std::vector<int>{0, 3, 4}; }},
         // Depthwise row tasks: rows per task (input rows of the padded strip
         // reused by the next output row), the strip per channel vector or whole.
         {"dw_rows_per_task", {"depthwise"}, false, [](const TargetFacts &) { return std::vector<int>{4, 8, 16}; }},
         {"dw_strip_per_channel_tile", {"depthwise"}, false,
          [](const TargetFacts &) { return std::vector<int>{0, 1}; }},
-        {"dw_specialize_dilation", {"depthwise"}, false, [](const TargetFacts &) { return std::vector<int>{0, 1}; }},
+        {"dw_specialize_dilation", {"depthwise", "separable"}, false, [](const TargetFacts &) { return std::vector<int>{0, 1}; }},
         // Fused separable: a task's whole depthwise intermediate first, in L2
-        // (fused_per_task=1), or inside the pointwise loops per column tile
-        // (fused_per_row=0) or per row (1); the fused depthwise's column tile.
+        // (fused_per_task=1), or one row at a time inside the pointwise's row
+        // loop (0); the fused depthwise's register tile columns.
         {"fused_per_task", {"separable"}, false, [](const TargetFacts &) { return std::vector<int>{0, 1}; }},
-        {"fused_per_row", {"separable"}, false, [](const TargetFacts &) { return std::vector<int>{0, 1}; }},
         {"sep_dw_columns", {"separable"}, false,
          [](const TargetFacts &f) { return upto_registers(f, {4, 8}); }},
         // GPU thread blocks (schedules/gpu_schedules.cpp): warps per block,
