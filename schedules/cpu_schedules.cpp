@@ -25,7 +25,8 @@
 //                      the row-fused separable (8; at most half the image)
 //   dw_strip_per_channel_tile  NHWC depthwise: 1 keeps the padded-input strip
 //                      per channel vector (constant column stride), rows inside
-//                      channel tiles; 0 one strip of all channels per task (1)
+//                      channel tiles; 0 one strip of all channels per task;
+//                      also the fused separable's task path (1)
 //   pw_vectors         output-channel vectors per pointwise GEMM tile (4 with
 //                      32 vector registers, 2 with 16)
 //   pw_columns         pixel columns per pointwise GEMM tile (6)
@@ -105,10 +106,6 @@ std::vector<RegisterTile> tiles_largest_first(Layout layout, int inner_vectors, 
     return tiles;
 }
 
-// Tiles `output` and computes the accumulator `acc` (pure bias + one update
-// over `reduction`, innermost first) once per tile in registers. Each tile in
-// `tiles` is a specialization taken when the output is at least that large
-//; smaller outputs take an unvectorized fallback.
 // How the output loops run around the register tiles.
 struct OutputLoops {
     // Rows are split into tasks of `rows` output rows (loop `row` inside the
@@ -192,6 +189,10 @@ void schedule_output_loops(Halide::Stage output, const std::vector<RegisterTile>
     if (l.row_tasks && l.parallel_inner_tiles) output.parallel(io);
 }
 
+// Tiles `output` and computes the accumulator `acc` (pure bias + one update
+// over `reduction`, innermost first) once per tile in registers. Each tile in
+// `tiles` is a specialization taken when the output is at least that large;
+// smaller outputs take an unvectorized fallback.
 void accumulate_in_registers(Func output, Func acc, const std::vector<RVar> &reduction, bool unroll_reduction,
                              const std::vector<RegisterTile> &tiles, int lanes, Expr out_channels, Expr out_width,
                              Expr rows_per_task = 1, bool inner_tiles_outside_rows = false,
@@ -401,6 +402,8 @@ void cpu_schedule_separable(SeparablePipeline p, const Halide::Target &target, c
     const bool specialize_dilation = knobs.get("dw_specialize_dilation", 1) != 0;
     const Expr undilated = p.taps_known && specialize_dilation ? (p.dilation_x == 1 && p.dilation_y == 1) : Expr();
     const bool channel_parallel_small_images = knobs.get("pw_channel_parallel_small_images", 1) != 0;
+    // Read on both paths, so a knob set is valid whichever path it selects.
+    const bool strip_per_channel_tile = knobs.get("dw_strip_per_channel_tile", 1) != 0;
     if (per_task) {
         // The task's rows: its depthwise intermediate (rows x width x C*M) fits
         // in half the L2 (knob sep_task_bytes), so the pointwise reads it from
@@ -421,15 +424,26 @@ void cpu_schedule_separable(SeparablePipeline p, const Halide::Target &target, c
         schedule_output_loops(p.output, tiles, lanes, p.out_channels, p.out_width, {rows, true, false});
         pack_weight_panel(p.pointwise, "pointwise_filter", p.output, lanes);
 
-        // The task's depthwise one channel vector at a time (rows inside), each
-        // reading a padded strip of that channel vector slid down the rows:
-        // its column stride is the vector width, so tap offsets are immediates.
-        Func mid = fused_depthwise_tiles(p, lanes, columns, unroll_taps, undilated, true);
-        mid.compute_at(p.output, Var("row_task"));
-        padded_input(p.depthwise)
-            .store_at(mid, Var("io"))
-            .compute_at(mid, y)
-            .vectorize(c, lanes, TailStrategy::GuardWithIf);
+        // The task's depthwise reads a padded strip slid down its rows, as in
+        // the depthwise (knob dw_strip_per_channel_tile, hand 1): one channel
+        // vector at a time (rows inside), each with its own strip, so tap
+        // offsets are immediates; or with 0 one strip of all channels, rows
+        // outside the channel tiles. Measured (AVX2, one thread): 1 takes
+        // 0.33-0.75x the time of 0 at stride 1; at stride 2 it re-reads the
+        // input's lines once per channel vector (the strip copy took 24% of
+        // MobileNet v1 dw2's fused time in Halide's profiler) and 0 is
+        // 0.77-1.0x. The schedule database holds the choice per stride.
+        // (strip_per_channel_tile, read above on both paths.)
+        Func mid = fused_depthwise_tiles(p, lanes, columns, unroll_taps, undilated, strip_per_channel_tile);
+        const Var row_task("row_task");
+        mid.compute_at(p.output, row_task);
+        Func strip = padded_input(p.depthwise);
+        if (strip_per_channel_tile) {
+            strip.store_at(mid, Var("io"));
+        } else {
+            strip.store_at(p.output, row_task);
+        }
+        strip.compute_at(mid, y).vectorize(c, lanes, TailStrategy::GuardWithIf);
         return;
     }
 

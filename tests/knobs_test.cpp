@@ -15,11 +15,11 @@ TEST(Knobs, UnsetKnobTakesTheHandValue) {
 }
 
 TEST(Knobs, ParseAndPrintRoundTrip) {
-    const Knobs knobs = Knobs::parse("pw_vectors=2,dw_columns=8,fused_per_row=-1");
+    const Knobs knobs = Knobs::parse("pw_vectors=2,dw_columns=8,fused_per_task=-1");
     EXPECT_EQ(knobs.get("dw_columns", 16), 8);
     EXPECT_EQ(knobs.get("pw_vectors", 4), 2);
-    EXPECT_EQ(knobs.get("fused_per_row", 0), -1);
-    EXPECT_EQ(knobs.str(), "dw_columns=8,fused_per_row=-1,pw_vectors=2");
+    EXPECT_EQ(knobs.get("fused_per_task", 0), -1);
+    EXPECT_EQ(knobs.str(), "dw_columns=8,fused_per_task=-1,pw_vectors=2");
     EXPECT_EQ(Knobs::parse(knobs.str()).values(), knobs.values());
 }
 

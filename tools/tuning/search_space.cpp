@@ -54,7 +54,7 @@ const std::vector<KnobRow> &knob_table() {
         // Depthwise row tasks: rows per task (input rows of the padded strip
         // reused by the next output row), the strip per channel vector or whole.
         {"dw_rows_per_task", {"depthwise"}, false, [](const TargetFacts &) { return std::vector<int>{4, 8, 16}; }},
-        {"dw_strip_per_channel_tile", {"depthwise"}, false,
+        {"dw_strip_per_channel_tile", {"depthwise", "separable"}, false,
          [](const TargetFacts &) { return std::vector<int>{0, 1}; }},
         {"dw_specialize_dilation", {"depthwise", "separable"}, false, [](const TargetFacts &) { return std::vector<int>{0, 1}; }},
         // Fused separable: a task's whole depthwise intermediate first, in L2
