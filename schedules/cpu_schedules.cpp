@@ -21,8 +21,8 @@
 //   dw_unroll_taps     1: unroll the taps of a constant kernel size (1)
 //   dw_specialize_dilation  1: each depthwise register tile also compiled
 //                      for dilation 1, with constant tap offsets (1)
-//   dw_rows_per_task   output rows per parallel task of the depthwise and of
-//                      the row-fused separable (8; at most half the image)
+//   dw_rows_per_task   most output rows per parallel task of the depthwise
+//                      and of the row-fused separable (8; balanced_rows)
 //   dw_strip_per_channel_tile  NHWC depthwise: 1 keeps the padded-input strip
 //                      per channel vector (constant column stride), rows inside
 //                      channel tiles; 0 one strip of all channels per task;
@@ -47,6 +47,7 @@
 
 #include <algorithm>
 #include <stdexcept>
+#include <utility>
 #include <vector>
 
 namespace sepconv::schedules {
@@ -71,11 +72,15 @@ struct RegisterTile {
     Expr preferred = Expr();
 };
 
+// The output's extents along tile `t`'s inner and blocked dimensions.
+std::pair<Expr, Expr> tiled_extents(const RegisterTile &t, Expr out_channels, Expr out_width) {
+    return {t.inner.same_as(c) ? out_channels : out_width, t.blocked.same_as(c) ? out_channels : out_width};
+}
+
 // Where the output is large enough for tile `t` (and, for a preferred
 // tile, where it is the better fit).
 Expr tile_taken(const RegisterTile &t, Expr out_channels, Expr out_width) {
-    Expr inner_extent = t.inner.same_as(c) ? out_channels : out_width;
-    Expr blocked_extent = t.blocked.same_as(c) ? out_channels : out_width;
+    const auto [inner_extent, blocked_extent] = tiled_extents(t, out_channels, out_width);
     Expr fits = inner_extent >= t.inner_lanes && blocked_extent >= t.blocked_size;
     return t.preferred.defined() ? (fits && t.preferred) : fits;
 }
@@ -83,8 +88,7 @@ Expr tile_taken(const RegisterTile &t, Expr out_channels, Expr out_width) {
 // Outputs computed by tile `t` over the whole image: ShiftInwards tiles
 // recompute the overlap of the last tile in each dimension.
 Expr padded_work(const RegisterTile &t, Expr out_channels, Expr out_width) {
-    Expr inner_extent = t.inner.same_as(c) ? out_channels : out_width;
-    Expr blocked_extent = t.blocked.same_as(c) ? out_channels : out_width;
+    const auto [inner_extent, blocked_extent] = tiled_extents(t, out_channels, out_width);
     auto rounded_up = [](Expr e, int tile) { return ((e + tile - 1) / tile) * tile; };
     return rounded_up(inner_extent, t.inner_lanes) * rounded_up(blocked_extent, t.blocked_size);
 }
@@ -126,6 +130,19 @@ struct OutputLoops {
     bool row_tasks = true;
 };
 
+// A stage indexed (c, x, y, n) is stored in that order, channels innermost;
+// in NCHW the register tiles load and store it as vectors of columns, so
+// columns go innermost there. (Stored channels-innermost, an NCHW
+// accumulator tile was an array updated with strided vector loads and stores
+// around every FMA, and the NCHW fused separable ran at 4 GFLOP/s.)
+void store_vectorized_dimension_innermost(Func f, Layout layout) {
+    if (layout == Layout::NCHW) f.reorder_storage(x, c, y, n);
+}
+
+Layout tiles_layout(const std::vector<RegisterTile> &tiles) {
+    return tiles.front().inner.same_as(c) ? Layout::NHWC : Layout::NCHW;
+}
+
 // The accumulator's register tile for each tile in `tiles` (a specialization
 // taken when the output is at least that large); computed at the innermost
 // tile loop.
@@ -133,6 +150,7 @@ void schedule_accumulator(Func output, Func acc, const std::vector<RVar> &reduct
                           const std::vector<RegisterTile> &tiles, int lanes, Expr out_channels, Expr out_width,
                           bool inner_tiles_outside_rows) {
     Var io("io"), bo("bo"), vo("vo"), vi("vi");
+    store_vectorized_dimension_innermost(acc, tiles_layout(tiles));
     acc.compute_at(output, inner_tiles_outside_rows ? bo : io);
     for (const RegisterTile &t : tiles) {
         Expr fits = tile_taken(t, out_channels, out_width);
@@ -159,7 +177,12 @@ void schedule_output_loops(Halide::Stage output, const std::vector<RegisterTile>
     Var io("io"), ii("ii"), bo("bo"), bi("bi");
     Var row = l.row_tasks ? Var("row") : y, yn = l.row_tasks ? Var("row_task") : n;
     if (l.row_tasks) {
-        output.split(y, Var("y_task"), row, l.rows, TailStrategy::ShiftInwards).fuse(Var("y_task"), n, yn);
+        // Batch inside the fused task loop (task = image + batch * row range):
+        // fused the other way, the image was decoded as a division by the
+        // row-task count, which bounds inference cannot prove positive when
+        // the rows per task are balanced (balanced_rows), and it bounded the
+        // input's batch from below by -(tasks - 1).
+        output.split(y, Var("y_task"), row, l.rows, TailStrategy::ShiftInwards).fuse(n, Var("y_task"), yn);
         if (!l.parallel_inner_tiles) output.parallel(yn);
     }
     const std::vector<Halide::VarOrRVar> loops = l.inner_tiles_outside_rows
@@ -240,8 +263,9 @@ Func padded_input(const Func &depthwise) {
 // one of k_h * k_w * columns runtime addresses (with the full-width strip the
 // stmt/assembly showed 80 spilled-pointer reloads per 64 FMAs).
 void compute_padded_strip(const Func &depthwise, Func output, Layout layout, int lanes, bool per_inner_tile) {
-    padded_input(depthwise)
-        .store_at(output, Var(per_inner_tile ? "io" : "row_task"))
+    Func strip = padded_input(depthwise);
+    store_vectorized_dimension_innermost(strip, layout);
+    strip.store_at(output, Var(per_inner_tile ? "io" : "row_task"))
         .compute_at(output, Var("row"))
         .vectorize(layout == Layout::NHWC ? c : x, lanes, TailStrategy::GuardWithIf);
 }
@@ -262,21 +286,37 @@ Expr output_height(const Func &output, Layout layout) {
     return output.output_buffer().dim(layout == Layout::NHWC ? 2 : 1).extent();
 }
 
+Expr output_batch(const Func &output) {
+    return output.output_buffer().dim(3).extent();  // n is outermost in both layouts
+}
+
+// Output rows per parallel task, at most `max_rows`, balanced: the fewest
+// tasks that respect the limit, each of ceil(height / tasks) rows. Row tasks
+// are ShiftInwards, so a task size that does not divide the height recomputes
+// rows: 56 rows in tasks of 18 computed 4 x 18 = 72, balanced 4 x 14 = 56;
+// 28 rows in tasks of 8, 32, balanced 4 x 7 = 28. At batch 1 an image is at
+// least two tasks (two cores busy); at batch 2 and up a task may be a whole
+// image (a 7-row layer in tasks of 3 rows computed 9 rows and 3 halos).
+Expr balanced_rows(Expr max_rows, const Func &output, Layout layout) {
+    const Expr height = output_height(output, layout);
+    const Expr most_per_image = Halide::select(output_batch(output) > 1, height, (height + 1) / 2);
+    const Expr most = Halide::max(1, Halide::min(max_rows, most_per_image));
+    const Expr tasks = (height + most - 1) / most;
+    return Halide::max(1, (height + tasks - 1) / tasks);
+}
+
 // Output rows per task such that `bytes_per_row` times the rows fits in
-// `budget_bytes` (the data a task re-reads once per output-channel tile),
-// at least one row and at most half the image (two tasks per image keep two
-// cores busy at batch 1).
-Expr rows_fitting(Expr bytes_per_row, int budget_bytes, Expr out_height) {
-    return Halide::max(1, Halide::min(budget_bytes / Halide::max(1, bytes_per_row), out_height / 2));
+// `budget_bytes` (the data a task re-reads once per output-channel tile).
+Expr rows_fitting(Expr bytes_per_row, int budget_bytes, const Func &output, Layout layout) {
+    return balanced_rows(budget_bytes / Halide::max(1, bytes_per_row), output, layout);
 }
 
 // Output rows per parallel task for stages that read a padded strip: more
 // rows amortize the halo (k_h - stride rows recomputed per task), fewer give
 // more tasks. Knob dw_rows_per_task (hand 8: a 3x3 stride-1 halo of 2 rows
-// costs 25% of the strip's copies, which are 1/9 of the taps); at least two
-// tasks per image, so batch 1 still spreads over cores on 7-row layers.
+// costs 25% of the strip's copies, which are 1/9 of the taps).
 Expr rows_per_task(const Func &output, Layout layout, const Knobs &knobs) {
-    return Halide::max(1, Halide::min(knobs.get("dw_rows_per_task", 8), output_height(output, layout) / 2));
+    return balanced_rows(knobs.get("dw_rows_per_task", 8), output, layout);
 }
 
 }  // namespace
@@ -337,8 +377,7 @@ void cpu_schedule_pointwise(PointwisePipeline p, const Halide::Target &target, c
     const int budget = knobs.get("pw_task_bytes", l2_cache_bytes(target) / 2);
     const bool channel_parallel_small_images = knobs.get("pw_channel_parallel_small_images", 1) != 0;
     const bool nhwc = p.layout == Layout::NHWC;
-    const Expr rows = nhwc ? rows_fitting(p.out_width * p.channels.x.extent() * 4, budget,
-                                          output_height(p.output, p.layout))
+    const Expr rows = nhwc ? rows_fitting(p.out_width * p.channels.x.extent() * 4, budget, p.output, p.layout)
                            : Expr(1);
     const int lanes = float_lanes(target);
     const std::vector<RegisterTile> tiles = gemm_tiles(p.layout, target, knobs, p.out_channels, p.out_width);
@@ -374,6 +413,7 @@ void cpu_schedule_pointwise(PointwisePipeline p, const Halide::Target &target, c
 Func fused_depthwise_tiles(SeparablePipeline p, int lanes, int columns, bool unroll_taps, Expr undilated,
                            bool channel_tiles_outside_rows) {
     Func mid = p.depthwise.in(p.pointwise);
+    store_vectorized_dimension_innermost(mid, p.layout);
     const std::vector<RegisterTile> tiles = tiles_largest_first(p.layout, 1, columns, lanes);
     schedule_accumulator(mid, p.depthwise, {p.taps.x, p.taps.y}, unroll_taps, tiles, lanes, p.mid_channels,
                          p.out_width, channel_tiles_outside_rows);
@@ -410,7 +450,7 @@ void cpu_schedule_separable(SeparablePipeline p, const Halide::Target &target, c
         // L2, never DRAM, and each pointwise weight panel is read once per task
         // (output-channel tiles outside the task's rows, as in the 1x1).
         const Expr out_height = output_height(p.output, p.layout);
-        const Expr rows = rows_fitting(p.out_width * p.mid_channels * 4, sep_budget, out_height);
+        const Expr rows = rows_fitting(p.out_width * p.mid_channels * 4, sep_budget, p.output, p.layout);
         const std::vector<RegisterTile> tiles = gemm_tiles(p.layout, target, knobs, p.out_channels, p.out_width);
         schedule_accumulator(p.output, p.pointwise, {p.channels.x}, false, tiles, lanes, p.out_channels,
                              p.out_width, true);
@@ -425,15 +465,13 @@ void cpu_schedule_separable(SeparablePipeline p, const Halide::Target &target, c
         pack_weight_panel(p.pointwise, "pointwise_filter", p.output, lanes);
 
         // The task's depthwise reads a padded strip slid down its rows, as in
-        // the depthwise (knob dw_strip_per_channel_tile, hand 1): one channel
-        // vector at a time (rows inside), each with its own strip, so tap
-        // offsets are immediates; or with 0 one strip of all channels, rows
-        // outside the channel tiles. Measured (AVX2, one thread): 1 takes
-        // 0.33-0.75x the time of 0 at stride 1; at stride 2 it re-reads the
-        // input's lines once per channel vector (the strip copy took 24% of
-        // MobileNet v1 dw2's fused time in Halide's profiler) and 0 is
-        // 0.77-1.0x. The schedule database holds the choice per stride.
-        // (strip_per_channel_tile, read above on both paths.)
+        // the depthwise (knob dw_strip_per_channel_tile, read above on both
+        // paths): 1, one channel vector at a time (rows inside), each with its
+        // own strip, so tap offsets are immediates; 0, one strip of all
+        // channels, rows outside the channel tiles. 1 re-reads the input's
+        // lines once per channel vector (at stride 2 the strip copy took 24%
+        // of MobileNet v1 dw2's fused time in Halide's profiler); the tuner
+        // chose 0 at both strides on AVX2 (schedules/db/schedules.json).
         Func mid = fused_depthwise_tiles(p, lanes, columns, unroll_taps, undilated, strip_per_channel_tile);
         const Var row_task("row_task");
         mid.compute_at(p.output, row_task);
@@ -450,8 +488,9 @@ void cpu_schedule_separable(SeparablePipeline p, const Halide::Target &target, c
     // One output row of the intermediate (all its channels) is computed
     // right before the pointwise tiles of that row, so it stays in L1; the
     // padded input is a strip per row task, as in the depthwise.
-    accumulate_in_registers(p.output, p.pointwise, {p.channels.x}, false, gemm_tiles(p.layout, target, knobs, p.out_channels, p.out_width),
-                            lanes, p.out_channels, p.out_width, rows_per_row_task);
+    const std::vector<RegisterTile> tiles = gemm_tiles(p.layout, target, knobs, p.out_channels, p.out_width);
+    accumulate_in_registers(p.output, p.pointwise, {p.channels.x}, false, tiles, lanes, p.out_channels,
+                            p.out_width, rows_per_row_task);
     compute_padded_strip(p.depthwise, p.output, p.layout, lanes, false);
     fused_depthwise_tiles(p, lanes, columns, unroll_taps, undilated, false).compute_at(p.output, Var("row"));
 }
