@@ -265,6 +265,21 @@ TEST(Errors, SizeBeyondKernelIndexing) {
     EXPECT_THROW(infer_output_shape(Op::Depthwise, {1, 1LL << 33, 5, 2}, {3, 3, 2, 1}, {}, p.options), Error);
 }
 
+// A dilation that fits int32 but whose SAME padding does not (found by the
+// fuzzer: dilation 2^31 - 1 padded the input by ~2^32, which wrapped to a
+// negative pad in the kernel's 32-bit arguments and read outside the input).
+TEST(Errors, PaddingBeyondKernelIndexing) {
+    Problem p;
+    p.options.dilations = {1, 2147483647};
+    expect_error(p, [&] { p.separable(); },
+                 {"padded input size overflows the kernel's 32-bit index: 5 + padding 2147483647 + 2147483647",
+                  "effective_filter_size: 4294967295"});
+    expect_error(p, [&] { p.depthwise(); }, {"padded input size overflows the kernel's 32-bit index"});
+    Problem q;
+    q.options.padding = Padding::explicit_amounts(0, 0, 2147483647, 1);
+    EXPECT_THROW(infer_output_shape(Op::Depthwise, {1, 5, 5, 2}, {3, 3, 2, 1}, {}, q.options), Error);
+}
+
 TEST(Errors, StridedViews) {
     Problem p;
     p.in.strides = {50, 10, 2, 2};  // innermost stride must be 1

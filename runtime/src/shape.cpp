@@ -80,6 +80,15 @@ SpatialExtent windowed_output(int64_t input, int64_t kernel, int64_t stride, int
         throw Error("Computed output size would be negative: " + std::to_string(e.size) + context());
     }
     check_range(e.size, 1, "output size");
+    // The kernels address the padded input (and every tap's offset into it)
+    // in 32 bits: a huge dilation under SAME padding pads by more than that
+    // (found by the fuzzer: dilation 2^31 - 1 padded by ~2^32, which wrapped
+    // to -2 and read outside the input).
+    if (input + e.pad_before + e.pad_after > kMaxExtent) {
+        throw Error("padded input size overflows the kernel's 32-bit index: " + std::to_string(input) + " + padding " +
+                    std::to_string(e.pad_before) + " + " + std::to_string(e.pad_after) + " > " +
+                    std::to_string(kMaxExtent) + context());
+    }
     return e;
 }
 
