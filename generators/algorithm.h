@@ -75,16 +75,20 @@ inline Halide::Func channels_x_y_batch(const Halide::Func &tensor, Layout layout
 }
 
 // The input seen through zero padding in x and y (TF pads with zeros; the
-// channel and batch dimensions are never padded). Written as a select over a
-// clamped read rather than BoundaryConditions::constant_exterior, which splits
-// loops into many partitions (as noted in Halide's depthwise_separable_conv app).
+// channel and batch dimensions are never padded): a select over a clamped
+// read, one select per dimension, with the in-bounds values and coordinates
+// marked likely as in BoundaryConditions. A loop that reads the padded input
+// inline is then partitioned (Halide's loop partitioning) into the image's
+// interior, where the read is a plain load, and its border; one condition
+// per select, because a condition on both x and y cannot be solved for the
+// column loop or the row loop alone and no loop was partitioned.
 inline Halide::Func zero_padded(const Halide::Func &input, Halide::Expr width, Halide::Expr height) {
+    using Halide::likely;
     Halide::Var c("c"), x("x"), y("y"), n("n");
     Halide::Func padded("zero_padded");
-    Halide::Expr inside = x >= 0 && x < width && y >= 0 && y < height;
-    padded(c, x, y, n) = Halide::select(inside,
-                                        input(c, Halide::clamp(x, 0, width - 1), Halide::clamp(y, 0, height - 1), n),
-                                        0.0f);
+    Halide::Expr value = input(c, Halide::clamp(likely(x), 0, width - 1), Halide::clamp(likely(y), 0, height - 1), n);
+    Halide::Expr in_row = Halide::select(x >= 0 && x < width, likely(value), 0.0f);
+    padded(c, x, y, n) = Halide::select(y >= 0 && y < height, likely(in_row), 0.0f);
     return padded;
 }
 

@@ -23,6 +23,11 @@
 //                      for dilation 1, with constant tap offsets (1)
 //   dw_rows_per_task   most output rows per parallel task of the depthwise
 //                      and of the row-fused separable (8; balanced_rows)
+//   dw_padded_strip    1: the depthwise taps read a strip of the zero-padded
+//                      input, copied once per input row (compute_padded_strip);
+//                      0: they read the input itself, the loops partitioned
+//                      into the image's interior and its border; the
+//                      depthwise and the fused separable (1)
 //   dw_strip_per_channel_tile  NHWC depthwise: 1 keeps the padded-input strip
 //                      per channel vector (constant column stride), rows inside
 //                      channel tiles; 0 one strip of all channels per task;
@@ -177,7 +182,7 @@ void schedule_output_loops(Halide::Stage output, const std::vector<RegisterTile>
     Var io("io"), ii("ii"), bo("bo"), bi("bi");
     Var row = l.row_tasks ? Var("row") : y, yn = l.row_tasks ? Var("row_task") : n;
     if (l.row_tasks) {
-        // Batch inside the fused task loop (task = image + batch * row range):
+        // Batch inside the fused task loop (task = image + images * row range):
         // fused the other way, the image was decoded as a division by the
         // row-task count, which bounds inference cannot prove positive when
         // the rows per task are balanced (balanced_rows), and it bounded the
@@ -233,11 +238,6 @@ int gemm_inner_vectors(const Halide::Target &target) {
 }
 constexpr int gemm_blocked = 6;
 
-// The zero-padded input the depthwise stage reads (zero_padded in
-// generators/algorithm.h: a select over a clamped load). Inlined, that select,
-// its bounds tests and clamps run on every tap of every output, 9x per input
-// element for a 3x3, and its masks take registers the accumulators need
-// (seen in the stmt: a select(x8(cond), input[...], x8(0)) per FMA).
 // The Func named `prefix`... that `stage` reads directly.
 Func called_func(const Func &stage, const std::string &prefix) {
     std::string seen;
@@ -248,15 +248,25 @@ Func called_func(const Func &stage, const std::string &prefix) {
     throw std::logic_error("cpu_schedules: " + stage.name() + " reads no " + prefix + " (it reads" + seen + ")");
 }
 
+// The zero-padded input the depthwise stage reads (zero_padded in
+// generators/algorithm.h: per dimension, a select over a clamped load, the
+// in-bounds value marked likely). Left inline, Halide partitions the tile
+// loops at the image border and the interior tiles load the input directly
+// (knob dw_padded_strip = 0); the border tiles test and clamp every tap.
+// (Before the likely marks and the one-select-per-dimension form, the select
+// ran on every tap of every output, seen in the stmt as a
+// select(x8(cond), input[...], x8(0)) per FMA.)
 Func padded_input(const Func &depthwise) {
     return called_func(depthwise, "zero_padded");
 }
 
 // Computes the padded input once per input row into a strip that lives for
-// one row task: Halide's sliding window computes only the rows a task's next
-// output row newly needs, so the depthwise taps are plain loads from L1/L2
-// and each input element is tested and copied once (plus the k_h - stride
-// halo rows of each task).
+// one row task (knob dw_padded_strip = 1): Halide's sliding window computes
+// only the rows a task's next output row newly needs, so the depthwise taps
+// are plain loads from L1/L2 and each input element is copied once (plus the
+// k_h - stride halo rows of each task). The copy is a load and a store per
+// input vector: at stride 1 against 9 FMAs of a 3x3, at stride 2 against
+// 9/4, where it took 45% of MobileNet v1 dw2's samples (perf, AVX-512).
 // `per_inner_tile`: the strip holds one inner tile (NHWC: one channel vector),
 // stored inside the io loop; its column stride is then the constant vector
 // width, so every tap's load is a base register plus an immediate instead of
@@ -342,7 +352,11 @@ void cpu_schedule_depthwise(DepthwisePipeline p, const Halide::Target &target, c
     accumulate_in_registers(p.output, p.depthwise, {p.taps.x, p.taps.y}, unroll_taps,
                             tiles_largest_first(p.layout, vectors, columns, lanes), lanes, p.out_channels,
                             p.out_width, rows_per_task(p.output, p.layout, knobs), strip_per_channel_tile, undilated);
-    compute_padded_strip(p.depthwise, p.output, p.layout, lanes, strip_per_channel_tile);
+    // Knob dw_padded_strip (hand 1): the taps read a padded-input strip (1)
+    // or the input itself, interior and border loops partitioned (0).
+    if (knobs.get("dw_padded_strip", 1) != 0) {
+        compute_padded_strip(p.depthwise, p.output, p.layout, lanes, strip_per_channel_tile);
+    }
 }
 
 // The pointwise GEMM tile, the same for the 1x1 and the fused separable.
@@ -444,6 +458,8 @@ void cpu_schedule_separable(SeparablePipeline p, const Halide::Target &target, c
     const bool channel_parallel_small_images = knobs.get("pw_channel_parallel_small_images", 1) != 0;
     // Read on both paths, so a knob set is valid whichever path it selects.
     const bool strip_per_channel_tile = knobs.get("dw_strip_per_channel_tile", 1) != 0;
+    // Knob dw_padded_strip (hand 1): as in the depthwise.
+    const bool padded_strip = knobs.get("dw_padded_strip", 1) != 0;
     if (per_task) {
         // The task's rows: its depthwise intermediate (rows x width x C*M) fits
         // in half the L2 (knob sep_task_bytes), so the pointwise reads it from
@@ -470,11 +486,13 @@ void cpu_schedule_separable(SeparablePipeline p, const Halide::Target &target, c
         // own strip, so tap offsets are immediates; 0, one strip of all
         // channels, rows outside the channel tiles. 1 re-reads the input's
         // lines once per channel vector (at stride 2 the strip copy took 24%
-        // of MobileNet v1 dw2's fused time in Halide's profiler); the tuner
-        // chose 0 at both strides on AVX2 (schedules/db/schedules.json).
+        // of MobileNet v1 dw2's fused time in Halide's profiler); the tuned
+        // choices are in schedules/db/schedules.json. Without the strip
+        // (dw_padded_strip = 0) the channel tiles still run in that order.
         Func mid = fused_depthwise_tiles(p, lanes, columns, unroll_taps, undilated, strip_per_channel_tile);
         const Var row_task("row_task");
         mid.compute_at(p.output, row_task);
+        if (!padded_strip) return;
         Func strip = padded_input(p.depthwise);
         if (strip_per_channel_tile) {
             strip.store_at(mid, Var("io"));
@@ -491,7 +509,7 @@ void cpu_schedule_separable(SeparablePipeline p, const Halide::Target &target, c
     const std::vector<RegisterTile> tiles = gemm_tiles(p.layout, target, knobs, p.out_channels, p.out_width);
     accumulate_in_registers(p.output, p.pointwise, {p.channels.x}, false, tiles, lanes, p.out_channels,
                             p.out_width, rows_per_row_task);
-    compute_padded_strip(p.depthwise, p.output, p.layout, lanes, false);
+    if (padded_strip) compute_padded_strip(p.depthwise, p.output, p.layout, lanes, false);
     fused_depthwise_tiles(p, lanes, columns, unroll_taps, undilated, false).compute_at(p.output, Var("row"));
 }
 

@@ -181,3 +181,57 @@ TEST(Tuner, RejectsACandidateWithWrongOutput) {
     EXPECT_NE(text.find("\"rejected\""), std::string::npos);
     std::filesystem::remove(o.journal_path);
 }
+
+// The depthwise taps read either a strip of the zero-padded input or the input
+// itself, with the tile loops partitioned into the image's interior and its
+// border (knob dw_padded_strip). Without the strip they must compute the
+// reference at every border: a stride-2 layer padded on all four sides
+// (13 -> 7, SAME) and, for the depthwise, a dilated stride-1 layer (a 2-wide
+// border). The tuner checks every candidate against the float64 reference
+// before timing it and rejects a wrong one. The candidates are the loop
+// orders the tuned database does not hold (schedules/db/schedules.json: one
+// strip of all channels, the fused task path), which the AOT kernels' tests
+// run: the strip per channel vector, and the fused separable's row path.
+// (Each AVX-512 separable takes 30-60 s to compile, so the set is small.)
+TEST(Tuner, DirectInputReadsComputeTheReferenceAtEveryBorder) {
+    Layer strided;
+    strided.suite = "tiny";
+    strided.name = "s2";
+    strided.in_h = strided.in_w = 13;
+    strided.in_c = 40;  // two and a half AVX-512 vectors: the channel tiles overlap
+    strided.k_h = strided.k_w = 3;
+    strided.stride = 2;
+    strided.out_c = 24;
+    strided.padding = "SAME";
+    Layer dilated = strided;
+    dilated.name = "d2";
+    dilated.in_h = 11;
+    dilated.stride = 1;
+    dilated.dilation = 2;
+    struct Case {
+        std::string op;
+        std::vector<Layer> layers;
+        std::vector<std::string> knob_sets;
+    };
+    const std::vector<Case> cases = {
+        {"depthwise", {strided, dilated}, {"dw_padded_strip=0"}},
+        {"separable", {strided}, {"dw_padded_strip=0", "dw_padded_strip=0,fused_per_task=0"}},
+    };
+    for (const Case &c : cases) {
+        TuneOptions o;
+        o.target = Halide::Target("host");
+        o.schedule_fingerprint = "test";
+        for (const std::string &k : c.knob_sets) o.extra_candidates.push_back(Knobs::parse(k).str());
+        o.max_candidates = static_cast<int>(c.knob_sets.size());
+        o.budget_seconds = 3600;  // never the limit: every candidate is tried
+        o.pairs[0] = o.pairs[1] = o.pairs[2] = 1;
+        o.sample_ms = 0.1;
+        o.progress = false;
+        const auto reports = tune(shape_classes(c.layers, {c.op}), o);
+        ASSERT_EQ(reports.size(), c.layers.size()) << c.op;  // one class per stride
+        for (const ClassReport &r : reports) {
+            EXPECT_TRUE(r.rejected.empty()) << r.entry.key() << ": " << r.rejected.front();
+            EXPECT_EQ(r.entry.candidates_tried, static_cast<int>(c.knob_sets.size())) << r.entry.key();
+        }
+    }
+}

@@ -57,6 +57,9 @@ const std::vector<KnobRow> &knob_table() {
         {"dw_strip_per_channel_tile", {"depthwise", "separable"}, false,
          [](const TargetFacts &) { return std::vector<int>{0, 1}; }},
         {"dw_specialize_dilation", {"depthwise", "separable"}, false, [](const TargetFacts &) { return std::vector<int>{0, 1}; }},
+        // The taps read a padded-input strip (1) or the input, loops
+        // partitioned into interior and border (0).
+        {"dw_padded_strip", {"depthwise", "separable"}, false, [](const TargetFacts &) { return std::vector<int>{0, 1}; }},
         // Fused separable: a task's whole depthwise intermediate first, in L2
         // (fused_per_task=1), or one row at a time inside the pointwise's row
         // loop (0); the fused depthwise's register tile columns.
