@@ -32,7 +32,7 @@ namespace sepconv::bench {
 
 const std::vector<std::string> &implementation_names() {
     static const std::vector<std::string> names = {
-        "sepconv", "sepconv_unfused", "onednn", "xnnpack", "naive",
+        "sepconv", "sepconv_unfused", "sepconv_tf_weights", "onednn", "xnnpack", "naive",
 #ifdef SEPCONV_BENCH_AUTO_ADAMS2019
         "auto_adams2019",
 #endif
@@ -68,15 +68,23 @@ size_t out_elements(const Layer &l, Operation op, int n) {
 
 // ---- ours, through the public API (validation and dispatch included) ----
 
+// How our kernels run a layer: the 1x1 on its filter packed once
+// (PackedPointwiseFilter, as the peers' weights are reordered or packed once
+// at setup) and the separable fused (Default); the separable as our
+// depthwise then our 1x1 (Unfused); the 1x1 on TF's filter, which each call
+// packs itself (TfWeights).
+enum class Form { Default, Unfused, TfWeights };
+
 class Sepconv : public Kernel {
 public:
-    Sepconv(const Layer &l, Operation op, std::shared_ptr<const LayerData> d, bool fused)
-        : l_(l), op_(op), d_(std::move(d)), fused_(fused) {
+    Sepconv(const Layer &l, Operation op, std::shared_ptr<const LayerData> d, Form form)
+        : l_(l), op_(op), d_(std::move(d)), form_(form),
+          packed_pw_(ConstTensor(d_->pw_weights, {1, 1, l.mid_c(), l.out_c})) {
         options_.strides = {l.stride, l.stride};
         options_.dilations = {l.dilation, l.dilation};
         options_.padding = l.same ? Padding::same() : Padding::valid();
         output.resize(out_elements(l, op, d_->batch));
-        if (!fused) mid_.resize(out_elements(l, Operation::Depthwise, d_->batch));
+        if (form == Form::Unfused) mid_.resize(out_elements(l, Operation::Depthwise, d_->batch));
     }
     void run() override {
         const int64_t n = d_->batch, oh = l_.out_h(), ow = l_.out_w(), m = l_.mid_c();
@@ -89,17 +97,23 @@ public:
                              options_);
             break;
         case Operation::Pointwise:
-            pointwise_conv2d(ConstTensor(d_->mid, {n, oh, ow, m}), pw, ConstTensor(d_->pw_bias, {l_.out_c}),
-                             MutableTensor(output, {n, oh, ow, l_.out_c}), {});
+            if (form_ == Form::TfWeights) {
+                pointwise_conv2d(ConstTensor(d_->mid, {n, oh, ow, m}), pw, ConstTensor(d_->pw_bias, {l_.out_c}),
+                                 MutableTensor(output, {n, oh, ow, l_.out_c}), {});
+            } else {
+                pointwise_conv2d(ConstTensor(d_->mid, {n, oh, ow, m}), packed_pw_,
+                                 ConstTensor(d_->pw_bias, {l_.out_c}), MutableTensor(output, {n, oh, ow, l_.out_c}),
+                                 {});
+            }
             break;
         case Operation::Separable:
-            if (fused_) {
+            if (form_ == Form::Unfused) {
+                depthwise_conv2d(input, dw, std::nullopt, MutableTensor(mid_, {n, oh, ow, m}), options_);
+                pointwise_conv2d(ConstTensor(mid_, {n, oh, ow, m}), packed_pw_, ConstTensor(d_->pw_bias, {l_.out_c}),
+                                 MutableTensor(output, {n, oh, ow, l_.out_c}), {});
+            } else {
                 separable_conv2d(input, dw, pw, ConstTensor(d_->pw_bias, {l_.out_c}),
                                  MutableTensor(output, {n, oh, ow, l_.out_c}), options_);
-            } else {
-                depthwise_conv2d(input, dw, std::nullopt, MutableTensor(mid_, {n, oh, ow, m}), options_);
-                pointwise_conv2d(ConstTensor(mid_, {n, oh, ow, m}), pw, ConstTensor(d_->pw_bias, {l_.out_c}),
-                                 MutableTensor(output, {n, oh, ow, l_.out_c}), {});
             }
             break;
         }
@@ -109,7 +123,8 @@ private:
     Layer l_;
     Operation op_;
     std::shared_ptr<const LayerData> d_;
-    bool fused_;
+    Form form_;
+    PackedPointwiseFilter packed_pw_;
     Conv2DOptions options_;
     std::vector<float> mid_;
 };
@@ -381,9 +396,12 @@ private:
 
 std::unique_ptr<Kernel> make_kernel(const std::string &impl, const Layer &l, Operation op,
                                     std::shared_ptr<const LayerData> d, int threads) {
-    if (impl == "sepconv") return std::make_unique<Sepconv>(l, op, d, true);
+    if (impl == "sepconv") return std::make_unique<Sepconv>(l, op, d, Form::Default);
     if (impl == "sepconv_unfused") {
-        return op == Operation::Separable ? std::make_unique<Sepconv>(l, op, d, false) : nullptr;
+        return op == Operation::Separable ? std::make_unique<Sepconv>(l, op, d, Form::Unfused) : nullptr;
+    }
+    if (impl == "sepconv_tf_weights") {
+        return op == Operation::Pointwise ? std::make_unique<Sepconv>(l, op, d, Form::TfWeights) : nullptr;
     }
     if (impl == "onednn") return std::make_unique<OneDnn>(l, op, d);
     if (impl == "xnnpack") return std::make_unique<Xnnpack>(l, op, d, threads);

@@ -10,7 +10,8 @@
 #   - depthwise and separable: one kernel per distinct (k_h, k_w, multiplier,
 #     stride) of the file, named <prefix>_f32_<dwconv|sepconv>_<k_h>x<k_w>m<M>s<S>_<layout>
 #     (without SHAPES: one generic kernel, <prefix>_f32_<op>_generic_<layout>);
-#   - pointwise: one kernel, <prefix>_f32_pwconv_<layout>;
+#   - pointwise: two kernels, <prefix>_f32_pwconv_<layout> (TF's weights) and
+#     <prefix>_f32_pwconv_packed_<layout> (sepconv::PackedPointwiseFilter);
 # <prefix> is <target> as a C identifier. Each kernel is a Halide
 # add_halide_library (through sepconv_kernel()) with its own header
 # <kernel>.h declaring the raw Halide function; the header <prefix>_kernels.h
@@ -99,9 +100,16 @@ function(sepconv_add_kernels TARGET)
             message(FATAL_ERROR "sepconv_add_kernels(${TARGET}): OPS must be depthwise, pointwise or separable, got '${op}'")
         endif ()
         if (op STREQUAL "pointwise")
-            set(name ${prefix}_f32_pwconv_${ARG_LAYOUT})
-            sepconv_kernel(${name} OP ${op} TABLE ${table} PARAMS layout=${ARG_LAYOUT} ${passed})
-            list(APPEND libraries ${name})
+            foreach (weights IN ITEMS tf packed)
+                if (weights STREQUAL "tf")
+                    set(name ${prefix}_f32_pwconv_${ARG_LAYOUT})
+                else ()
+                    set(name ${prefix}_f32_pwconv_packed_${ARG_LAYOUT})
+                endif ()
+                sepconv_kernel(${name} OP ${op} TABLE ${table}
+                               PARAMS layout=${ARG_LAYOUT} weights_layout=${weights} ${passed})
+                list(APPEND libraries ${name})
+            endforeach ()
         elseif (NOT classes)
             set(name ${prefix}_f32_${short}_generic_${ARG_LAYOUT})
             sepconv_kernel(${name} OP ${op} TABLE ${table} PARAMS layout=${ARG_LAYOUT} ${passed})

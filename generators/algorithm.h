@@ -130,8 +130,40 @@ inline DepthwiseStage depthwise(const Halide::Func &padded, const Halide::Func &
     return {result, taps};
 }
 
+// How the pointwise weights are laid out in memory. `tf`: TF's
+// [1, 1, C_in, C_out], seen by Halide as [C_out, C_in]. `packed`: packed once
+// for repeated calls (sepconv::PackedPointwiseFilter), C_out a multiple of
+// kPackedOutputChannels, in blocks of 16 output channels with each block's
+// C_in x 16 weights contiguous: row-major [C_out / 16][C_in][16]; seen by
+// Halide as [16 * C_in, C_out / 16]. A register tile of output channels then
+// reads one contiguous run per block and input channel, where TF's rows are
+// C_out floats apart (see the schedules' weight panels).
+enum class PointwiseWeights { TF, Packed };
+
+inline const std::map<std::string, PointwiseWeights> pointwise_weights_names = {
+    {"tf", PointwiseWeights::TF},
+    {"packed", PointwiseWeights::Packed},
+};
+
+// The packed layout's block: the float lanes of an AVX-512 vector (AVX2's 8
+// and NEON's 4 divide it).
+constexpr int kPackedOutputChannels = 16;
+
+// The weights indexed (output channel, input channel) whatever their layout.
+inline Halide::Func pointwise_weights(const Halide::Func &weights, PointwiseWeights layout) {
+    Halide::Var o("o"), i("i");
+    Halide::Func w("pointwise_weights");
+    if (layout == PointwiseWeights::TF) {
+        w(o, i) = weights(o, i);
+    } else {
+        constexpr int b = kPackedOutputChannels;
+        w(o, i) = weights(i * b + o % b, o / b);
+    }
+    return w;
+}
+
 // out(o, x, y, n) = bias(o) + sum_c weights(o, c) * input(c, x, y, n)
-// weights is TF's [1, 1, C_in, C_out] seen by Halide as [C_out, C_in].
+// weights indexed (output channel, input channel) (pointwise_weights).
 struct PointwiseStage {
     Halide::Func result;
     Halide::RDom channels;

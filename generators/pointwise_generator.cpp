@@ -16,12 +16,16 @@ class Pointwise : public Generator<Pointwise> {
 public:
     GeneratorParam<Layout> layout{"layout", Layout::NHWC, layout_names};
     GeneratorParam<Activation> activation{"activation", Activation::Runtime, activation_names};
+    // The weights' layout: tf, or packed (PointwiseWeights in algorithm.h).
+    GeneratorParam<PointwiseWeights> weights_layout{"weights_layout", PointwiseWeights::TF,
+                                                    pointwise_weights_names};
     // Schedule knobs overriding the hand schedule (schedules/knobs.h): "name=value,...".
     GeneratorParam<std::string> knobs{"knobs", ""};
 
     // NHWC: [in_channels, width, height, batch]; NCHW: [width, height, in_channels, batch]
     Input<Buffer<float, 4>> input{"input"};
-    // TF [1, 1, in_channels, out_channels]: [out_channels, in_channels]
+    // tf: TF [1, 1, in_channels, out_channels] as [out_channels, in_channels];
+    // packed: [16 * in_channels, out_channels / 16] (out_channels a multiple of 16)
     Input<Buffer<float, 2>> weights{"weights"};
     // [out_channels]; a zero-stride buffer of zeros when there is no bias
     Input<Buffer<float, 1>> bias{"bias"};
@@ -33,7 +37,8 @@ public:
     void generate() {
         const TensorDims d = tensor_dims(layout);
         Func in = channels_x_y_batch(input, layout, "input_cxyn");
-        PointwiseStage pw = pointwise(in, weights, bias, input.dim(d.c).extent());
+        const bool packed = weights_layout == PointwiseWeights::Packed;
+        PointwiseStage pw = pointwise(in, pointwise_weights(weights, weights_layout), bias, input.dim(d.c).extent());
 
         Var c("c"), x("x"), y("y"), n("n");
         Func activated("activated");
@@ -43,11 +48,19 @@ public:
 
         weights.dim(0).set_min(0);
         weights.dim(1).set_min(0);
+        if (packed) {
+            weights.dim(0).set_extent(input.dim(d.c).extent() * kPackedOutputChannels);
+            weights.dim(1).set_stride(weights.dim(0).extent());
+        }
         require_tensors_from_zero(*this);
 
         // Estimates: MobileNet v1 pw1 (112x112, 32 -> 64).
         estimate_tensor(input, layout, 32, 112, 112);
-        weights.set_estimates({{0, 64}, {0, 32}});
+        if (packed) {
+            weights.set_estimates({{0, 32 * kPackedOutputChannels}, {0, 64 / kPackedOutputChannels}});
+        } else {
+            weights.set_estimates({{0, 64}, {0, 32}});
+        }
         bias.set_estimates({{0, 64}});
         estimate_tensor(output, layout, 64, 112, 112);
         estimate_relu6(*this);
@@ -55,7 +68,7 @@ public:
         if (!using_autoscheduler()) {
             activated.compute_inline();
             schedules::schedule_pointwise({output, pw.result, pw.channels, layout, output.dim(d.c).extent(),
-                                           output.dim(d.x).extent()},
+                                           output.dim(d.x).extent(), packed},
                                           get_target(), schedules::Knobs::parse(knobs));
         }
     }

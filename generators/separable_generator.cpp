@@ -53,7 +53,8 @@ public:
         DepthwiseStage dw = depthwise(padded, depthwise_filter, no_bias, g);
 
         Expr mid_channels = pointwise_filter.dim(1).extent();
-        PointwiseStage pw = pointwise(dw.result, pointwise_filter, bias, mid_channels);
+        PointwiseStage pw =
+            pointwise(dw.result, pointwise_weights(pointwise_filter, PointwiseWeights::TF), bias, mid_channels);
 
         Func activated("activated");
         activated(c, x, y, n) = activate(pw.result(c, x, y, n), activation,

@@ -286,8 +286,8 @@ void compute_padded_strip(const Func &depthwise, Func output, Layout layout, int
 // apart: at C_out = 1024 that is a 4 KiB stride, so the panel's lines fall in
 // a few cache sets and it was re-read from L3 for every column tile (the
 // pointwise of MobileNet v1 dw13 ran 9x slower than oneDNN's).
-void pack_weight_panel(const Func &pointwise, const std::string &weights_name, Func output, int lanes) {
-    Func panel = called_func(pointwise, weights_name).in(pointwise);
+void pack_weight_panel(const Func &pointwise, Func output, int lanes) {
+    Func panel = called_func(pointwise, "pointwise_weights").in(pointwise);
     const std::vector<Var> args = panel.args();  // (output channel, input channel)
     panel.compute_at(output, Var("io")).vectorize(args[0], lanes, TailStrategy::GuardWithIf);
 }
@@ -409,12 +409,26 @@ void cpu_schedule_pointwise(PointwisePipeline p, const Halide::Target &target, c
     const Expr image_fits = p.out_width * out_height * p.channels.x.extent() * 4 <= budget;
     schedule_accumulator(p.output, p.pointwise, {p.channels.x}, false, tiles, lanes, p.out_channels, p.out_width,
                          true);
-    if (channel_parallel_small_images) {
-        schedule_output_loops(p.output.specialize(image_fits), tiles, lanes, p.out_channels, p.out_width,
-                              {out_height, true, true});
+    auto schedule_loops = [&](Halide::Stage output) {
+        if (channel_parallel_small_images) {
+            schedule_output_loops(output.specialize(image_fits), tiles, lanes, p.out_channels, p.out_width,
+                                  {out_height, true, true});
+        }
+        schedule_output_loops(output, tiles, lanes, p.out_channels, p.out_width, {rows, true, false});
+    };
+    if (!p.packed_weights) {
+        schedule_loops(p.output);
+        pack_weight_panel(p.pointwise, p.output, lanes);
+        return;
     }
-    schedule_output_loops(p.output, tiles, lanes, p.out_channels, p.out_width, {rows, true, false});
-    pack_weight_panel(p.pointwise, "weights", p.output, lanes);
+    // Packed weights need no panel: a tile's weights are already one
+    // contiguous run per block and input channel. C_out is a multiple of the
+    // block (the layout's contract), so every channel tile, shifted inwards,
+    // starts on a block and each weight vector is one load (the simplifier
+    // learns the alignment from the specialization's condition; without it a
+    // tile's vectors were gathers).
+    schedule_loops(p.output.specialize(p.out_channels % kPackedOutputChannels == 0));
+    p.output.specialize_fail("packed pointwise weights need a multiple of 16 output channels");
 }
 
 // The fused depthwise in register tiles, as in the standalone depthwise:
@@ -478,7 +492,7 @@ void cpu_schedule_separable(SeparablePipeline p, const Halide::Target &target, c
                                   {out_height, true, true});
         }
         schedule_output_loops(p.output, tiles, lanes, p.out_channels, p.out_width, {rows, true, false});
-        pack_weight_panel(p.pointwise, "pointwise_filter", p.output, lanes);
+        pack_weight_panel(p.pointwise, p.output, lanes);
 
         // The task's depthwise reads a padded strip slid down its rows, as in
         // the depthwise (knob dw_strip_per_channel_tile, read above on both

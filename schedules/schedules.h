@@ -29,6 +29,7 @@ struct PointwisePipeline {
     Halide::RDom channels;
     Layout layout;
     Halide::Expr out_channels, out_width;
+    bool packed_weights = false;  // PointwiseWeights::Packed (generators/algorithm.h)
 };
 
 // Depthwise feeding pointwise. `depthwise` has no bias (the pointwise bias

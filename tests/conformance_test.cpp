@@ -9,6 +9,7 @@
 #include <gtest/gtest.h>
 
 #include <cstdlib>
+#include <array>
 #include <map>
 #include <set>
 #include <sstream>
@@ -98,8 +99,9 @@ Case random_case(std::mt19937 &rng) {
 }
 
 // Runs `op` on case k through the public API (in k's data format) and checks
-// it against the reference. Returns the kernel that ran.
-std::string check_case(Op op, const Case &k, std::mt19937 &rng) {
+// it against the reference. Returns the kernel that ran. `packed`: the
+// pointwise filter as a PackedPointwiseFilter.
+std::string check_case(Op op, const Case &k, std::mt19937 &rng, bool packed = false) {
     const bool nchw = k.options.data_format == DataFormat::NCHW;
     const auto x = testing::random_floats(rng, static_cast<size_t>(k.n) * k.h * k.w * k.c);
     const auto dw = testing::random_floats(rng, static_cast<size_t>(k.kh) * k.kw * k.c * k.m);
@@ -141,8 +143,13 @@ std::string check_case(Op op, const Case &k, std::mt19937 &rng) {
                          MutableTensor(out, out_shape), k.options);
         break;
     case Op::Pointwise:
-        pointwise_conv2d(ConstTensor(x_user, x_shape), ConstTensor(pw, {1, 1, mid, out_c}), b,
-                         MutableTensor(out, out_shape), k.options);
+        if (packed) {
+            pointwise_conv2d(ConstTensor(x_user, x_shape), PackedPointwiseFilter(ConstTensor(pw, {1, 1, mid, out_c})),
+                             b, MutableTensor(out, out_shape), k.options);
+        } else {
+            pointwise_conv2d(ConstTensor(x_user, x_shape), ConstTensor(pw, {1, 1, mid, out_c}), b,
+                             MutableTensor(out, out_shape), k.options);
+        }
         break;
     case Op::Separable:
         separable_conv2d(ConstTensor(x_user, x_shape), ConstTensor(dw, {k.kh, k.kw, k.c, k.m}),
@@ -150,9 +157,9 @@ std::string check_case(Op op, const Case &k, std::mt19937 &rng) {
         break;
     }
     const std::vector<float> got = nchw ? testing::nchw_to_nhwc(out, N, OH, OW, OC) : out;
-    testing::expect_close(got, ref, testing::tolerance(ref, reduction), std::string(to_string(op)) + " " +
-                                                                            k.describe() + " kernel " +
-                                                                            last_kernel());
+    testing::expect_close(got, ref, testing::tolerance(ref, reduction),
+                          std::string(to_string(op)) + (packed ? " (packed filter) " : " ") + k.describe() +
+                              " kernel " + last_kernel());
     return last_kernel();
 }
 
@@ -168,11 +175,63 @@ TEST_P(Conformance, RandomGridMatchesReference) {
         if (op == Op::Pointwise) k.options = Conv2DOptions{{1, 1}, Padding::valid(), {1, 1}, k.options.data_format,
                                                            k.act.sepconv};
         kernels_run.insert(check_case(op, k, rng));
+        if (op == Op::Pointwise) kernels_run.insert(check_case(op, k, rng, true));
     }
     // The grid reaches every AOT variant of this operation.
     for (const KernelInfo &info : aot_kernels()) {
         if (info.op == op) EXPECT_TRUE(kernels_run.count(info.name)) << info.name << " never ran in the grid";
     }
+}
+
+// The packed pointwise filter on every register tile and loop path of the
+// 1x1: the GEMM tiles of 4 and 6 vectors and the single vector, images small
+// enough to run parallel over output channels and large enough for row
+// tasks, both layouts; and output channels that are not a multiple of the
+// 16-channel block, which stay in TF's layout and run its kernels.
+TEST(PackedPointwise, MatchesTheReferenceOnEveryTileAndPath) {
+    std::mt19937 rng(20261202);
+    const auto activations = testing::all_activations();
+    int i = 0;
+    for (const int out_c : {16, 24, 64, 96, 100, 160, 256, 1024}) {
+        for (const auto &[h, w, c] : {std::array<int, 3>{1, 1, 3}, {7, 7, 32}, {14, 13, 40}, {60, 58, 32}}) {
+            for (const DataFormat f : {DataFormat::NHWC, DataFormat::NCHW}) {
+                Case k{2, h, w, c, 1, 1, 1, out_c};
+                k.act = activations[i % activations.size()];
+                k.options = Conv2DOptions{{1, 1}, Padding::valid(), {1, 1}, f, k.act.sepconv};
+                k.bias = i++ % 2 == 0;
+                const std::string kernel = check_case(Op::Pointwise, k, rng, true);
+                EXPECT_EQ(kernel.find("packed") != std::string::npos, out_c % 16 == 0) << kernel;
+            }
+        }
+    }
+}
+
+// filter[0][0][i][j] = 100 * i + j with C = 2 input channels and O outputs.
+std::vector<float> numbered_filter(int o) {
+    std::vector<float> f(2 * o);
+    for (int i = 0; i < 2; i++) {
+        for (int j = 0; j < o; j++) f[i * o + j] = 100.0f * i + j;
+    }
+    return f;
+}
+
+TEST(PackedPointwise, PacksBlocksOfSixteenOutputChannels) {
+    const auto f = numbered_filter(32);
+    const PackedPointwiseFilter p(ConstTensor(f, {1, 1, 2, 32}));
+    EXPECT_EQ(p.shape(), (std::vector<int64_t>{1, 1, 2, 32}));
+    ASSERT_TRUE(p.packed());
+    ASSERT_EQ(p.values().size(), 2u * 32);
+    EXPECT_EQ(p.values()[0 * 16 + 5], 5.0f);          // block 0, input channel 0, output channel 5
+    EXPECT_EQ(p.values()[1 * 16 + 15], 115.0f);       // block 0, input channel 1, output channel 15
+    EXPECT_EQ(p.values()[(2 + 0) * 16 + 3], 19.0f);   // block 1, input channel 0, output channel 19
+    EXPECT_EQ(p.values()[(2 + 1) * 16 + 15], 131.0f); // block 1, input channel 1, output channel 31
+}
+
+TEST(PackedPointwise, KeepsTfLayoutWhenOutputChannelsAreNotWholeBlocks) {
+    const auto f = numbered_filter(20);
+    const PackedPointwiseFilter p(ConstTensor(f, {1, 1, 2, 20}));
+    EXPECT_FALSE(p.packed());
+    EXPECT_EQ(p.values(), f);
 }
 
 INSTANTIATE_TEST_SUITE_P(AllOps, Conformance, ::testing::Values(Op::Depthwise, Op::Pointwise, Op::Separable),

@@ -121,6 +121,27 @@ TEST(Errors, PointwiseFilterShape) {
     }, {"pointwise_filter must have shape [1, 1, 2, out_c]", "[1, 1, 3, 4]"});
 }
 
+TEST(Errors, PackedPointwiseFilterShape) {
+    std::vector<float> w(3 * 3 * 2 * 4, 1.0f);
+    try {
+        PackedPointwiseFilter packed(ConstTensor(w, {3, 3, 2, 4}));
+        ADD_FAILURE() << "a 3x3 filter was packed as a pointwise filter";
+    } catch (const Error &e) {
+        EXPECT_NE(std::string(e.what()).find("pointwise_filter must have shape [1, 1, in_c, out_c], got [3, 3, 2, 4]"),
+                  std::string::npos) << e.what();
+    }
+    EXPECT_THROW(PackedPointwiseFilter(ConstTensor(w, {1, 1, 72})), Error);  // rank 3
+    // Input channels that are not the filter's: named with both values.
+    Problem p;
+    const PackedPointwiseFilter packed(ConstTensor(p.pw, {1, 1, 4, 4}));
+    expect_error(p, [&] { pointwise_conv2d(p.in, packed, std::nullopt, p.out, {}); },
+                 {"pointwise_filter must have shape [1, 1, 2, out_c]", "[1, 1, 4, 4]"});
+    Problem q;
+    const PackedPointwiseFilter fits(ConstTensor(q.pw, {1, 1, 2, 8}));
+    expect_error(q, [&] { pointwise_conv2d(q.in, fits, q.bias_view, q.out, {}); },
+                 {"bias must have 8 elements", "[4]"});
+}
+
 TEST(Errors, BiasLength) {
     Problem p;
     p.bias_view = ConstTensor(p.bias, {3});

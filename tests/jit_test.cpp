@@ -30,6 +30,7 @@ struct Call {
     Op op;
     int kh, kw, m, stride;
     DataFormat format = DataFormat::NHWC;
+    bool packed = false;  // the pointwise filter as a PackedPointwiseFilter
 };
 
 // Runs `c` on seeded random data; returns the NHWC output and checks it
@@ -63,7 +64,13 @@ std::vector<float> run(const Call &c, int seed = 1) {
     const MutableTensor ov(out, shape(RN, OH, OW, OC));
     switch (c.op) {
     case Op::Depthwise: depthwise_conv2d(in, ConstTensor(dw, {c.kh, c.kw, C, c.m}), b, ov, o); break;
-    case Op::Pointwise: pointwise_conv2d(in, ConstTensor(pw, {1, 1, C, out_c}), b, ov, o); break;
+    case Op::Pointwise:
+        if (c.packed) {
+            pointwise_conv2d(in, PackedPointwiseFilter(ConstTensor(pw, {1, 1, C, out_c})), b, ov, o);
+        } else {
+            pointwise_conv2d(in, ConstTensor(pw, {1, 1, C, out_c}), b, ov, o);
+        }
+        break;
     case Op::Separable:
         separable_conv2d(in, ConstTensor(dw, {c.kh, c.kw, C, c.m}), ConstTensor(pw, {1, 1, mid, out_c}), b, ov, o);
         break;
@@ -92,7 +99,8 @@ protected:
 
 TEST_F(Jit, MatchesAotAndReferenceForEveryOp) {
     for (const Call &c : {Call{Op::Depthwise, 3, 3, 2, 1}, Call{Op::Depthwise, 1, 7, 1, 2},
-                          Call{Op::Pointwise, 1, 1, 1, 1}, Call{Op::Separable, 5, 3, 3, 2},
+                          Call{Op::Pointwise, 1, 1, 1, 1},
+                          Call{Op::Pointwise, 1, 1, 1, 1, DataFormat::NHWC, true}, Call{Op::Separable, 5, 3, 3, 2},
                           Call{Op::Separable, 3, 3, 1, 1, DataFormat::NCHW}}) {
         set_jit_policy(JitPolicy::AlwaysJit);
         const auto jitted = run(c);

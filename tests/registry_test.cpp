@@ -27,7 +27,8 @@ VariantCall call_for(const KernelInfo &k) {
 // with the reference; returns the name of the kernel that ran.
 std::string run_and_check(const KernelInfo &k, std::mt19937 &rng) {
     const VariantCall v = call_for(k);
-    const int N = 2, H = 9, W = 11, C = 19, O = 21;
+    // Packed pointwise filters are whole blocks of 16 output channels.
+    const int N = 2, H = 9, W = 11, C = 19, O = k.packed_weights ? 32 : 21;
     Conv2DOptions o;
     o.strides = {v.stride, v.stride};
     o.padding = Padding::same();
@@ -54,7 +55,13 @@ std::string run_and_check(const KernelInfo &k, std::mt19937 &rng) {
     const ConstTensor in(x_user, shape(N, H, W, C)), b(bias, {out_c});
     switch (k.op) {
     case Op::Depthwise: depthwise_conv2d(in, ConstTensor(dw, {v.kh, v.kw, C, m}), b, out_view, o); break;
-    case Op::Pointwise: pointwise_conv2d(in, ConstTensor(pw, {1, 1, C, out_c}), b, out_view, o); break;
+    case Op::Pointwise:
+        if (k.packed_weights) {
+            pointwise_conv2d(in, PackedPointwiseFilter(ConstTensor(pw, {1, 1, C, out_c})), b, out_view, o);
+        } else {
+            pointwise_conv2d(in, ConstTensor(pw, {1, 1, C, out_c}), b, out_view, o);
+        }
+        break;
     case Op::Separable:
         separable_conv2d(in, ConstTensor(dw, {v.kh, v.kw, C, m}), ConstTensor(pw, {1, 1, mid, out_c}), b, out_view, o);
         break;
@@ -103,6 +110,19 @@ TEST(Registry, PicksMostSpecificVariant) {
                  "sepconv_f32_sepconv_5x5m1_nhwc");
     EXPECT_STREQ(select_kernel({Op::Separable, DataFormat::NCHW, 3, 3, 1, 1, 1}).name,
                  "sepconv_f32_sepconv_generic_nchw");
+}
+
+TEST(Registry, PackedPointwiseFiltersRunThePackedVariants) {
+    KernelRequest packed{Op::Pointwise, DataFormat::NHWC};
+    packed.packed_weights = true;
+    EXPECT_STREQ(select_kernel(packed).name, "sepconv_f32_pwconv_packed_nhwc");
+    packed.data_format = DataFormat::NCHW;
+    EXPECT_STREQ(select_kernel(packed).name, "sepconv_f32_pwconv_packed_nchw");
+    EXPECT_STREQ(select_kernel({Op::Pointwise, DataFormat::NHWC}).name, "sepconv_f32_pwconv_nhwc");
+    // A packed variant reads its weights in another layout: never for TF's.
+    setenv("SEPCONV_FORCE_KERNEL", "sepconv_f32_pwconv_packed_nhwc", 1);
+    EXPECT_THROW(select_kernel({Op::Pointwise, DataFormat::NHWC}), Error);
+    unsetenv("SEPCONV_FORCE_KERNEL");
 }
 
 TEST(Registry, ForcingAKernelThatCannotRunIsAnError) {

@@ -25,6 +25,8 @@ of sepconv's kernels; see runtime/include/sepconv/kernel_table.h) into --output.
   --multiplier M     fix the depth multiplier (default: run time)
   --stride S         fix the stride, both dimensions (default: run time)
   --layout L         nhwc (default) or nchw
+  --packed-weights   pointwise: the weights packed once by the caller
+                     (sepconv::PackedPointwiseFilter's layout) instead of TF's
   --target T[,T...]  Halide target(s), best first (default: host); several make
                      one library that picks the first the CPU runs
   --name NAME        function and file name (default: sepconv_f32_<op>_<shape>_<layout>)
@@ -41,7 +43,7 @@ of sepconv's kernels; see runtime/include/sepconv/kernel_table.h) into --output.
 struct Spec {
     std::string op, layout = "nhwc", name, output = ".", targets = "host", knobs;
     int kernel_h = 0, kernel_w = 0, multiplier = 0, stride = 0;
-    bool object = false, no_runtime = false, stmt = false, assembly = false;
+    bool object = false, no_runtime = false, stmt = false, assembly = false, packed_weights = false;
 };
 
 int usage_error(const std::string &message) {
@@ -61,7 +63,7 @@ bool parse_positive(const char *text, int *out) {
 // (sepconv_f32_dwconv_3x3m1s1_nhwc; 3x3s2 when the multiplier is not fixed).
 std::string default_name(const Spec &s) {
     const std::string short_op = s.op == "depthwise" ? "dwconv" : s.op == "pointwise" ? "pwconv" : "sepconv";
-    if (s.op == "pointwise") return "sepconv_f32_pwconv_" + s.layout;
+    if (s.op == "pointwise") return std::string("sepconv_f32_pwconv_") + (s.packed_weights ? "packed_" : "") + s.layout;
     std::string shape = s.kernel_h ? std::to_string(s.kernel_h) + "x" + std::to_string(s.kernel_w) : "";
     if (s.multiplier) shape += "m" + std::to_string(s.multiplier);
     if (s.stride) shape += "s" + std::to_string(s.stride);
@@ -82,6 +84,8 @@ int run(int argc, char **argv) {
             s.object = true;
         } else if (a == "--no-runtime") {
             s.no_runtime = true;
+        } else if (a == "--packed-weights") {
+            s.packed_weights = true;
         } else if (a == "--stmt") {
             s.stmt = true;
         } else if (a == "--assembly") {
@@ -122,6 +126,7 @@ int run(int argc, char **argv) {
     if (s.op == "pointwise" && (s.kernel_h || s.multiplier || s.stride)) {
         return usage_error("pointwise kernels take no --kernel, --multiplier or --stride");
     }
+    if (s.packed_weights && s.op != "pointwise") return usage_error("--packed-weights is for pointwise kernels");
     if (s.name.empty()) s.name = default_name(s);
 
     std::string targets;
@@ -146,6 +151,7 @@ int run(int argc, char **argv) {
     }
     if (s.multiplier) args.push_back("multiplier=" + std::to_string(s.multiplier));
     if (s.stride) args.push_back("stride=" + std::to_string(s.stride));
+    if (s.packed_weights) args.push_back("weights_layout=packed");
     if (!s.knobs.empty()) args.push_back("knobs=" + s.knobs);
     std::vector<char *> c_args;
     for (std::string &a : args) c_args.push_back(a.data());

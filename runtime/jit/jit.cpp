@@ -58,7 +58,8 @@ Specialization specialize(const KernelRequest &r) {
     s.params["layout"] = layout;
     if (r.op == Op::Pointwise) {
         s.generator = "pointwise";
-        s.function_name = "sepconv_jit_f32_pwconv_" + layout;
+        s.function_name = std::string("sepconv_jit_f32_pwconv_") + (r.packed_weights ? "packed_" : "") + layout;
+        if (r.packed_weights) s.params["weights_layout"] = "packed";
         return s;
     }
     s.generator = r.op == Op::Depthwise ? "depthwise" : "separable";
@@ -275,6 +276,7 @@ private:
         info.kernel_w = param("kernel_w");
         info.multiplier = param("multiplier");
         info.stride = param("stride");
+        info.packed_weights = spec.params.count("weights_layout") && spec.params.at("weights_layout") == "packed";
         if (spec.generator == "depthwise") {
             info.op = Op::Depthwise;
             k->entry.depthwise = reinterpret_cast<detail::DepthwiseFn>(fn);

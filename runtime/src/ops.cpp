@@ -4,6 +4,7 @@
 
 #include <cmath>
 #include <cstdio>
+#include <limits>
 #include <cstdlib>
 #include <mutex>
 #include <stdexcept>
@@ -195,20 +196,72 @@ void depthwise_conv2d(const ConstTensor &input, const ConstTensor &filter, const
     });
 }
 
-void pointwise_conv2d(const ConstTensor &input, const ConstTensor &filter, const std::optional<ConstTensor> &bias,
-                      const MutableTensor &output, const Conv2DOptions &options) {
-    const Operand in(input, "input", Contiguity::InnermostDense, true), w(filter, "pointwise_filter", Contiguity::Dense);
-    const Shape4 out_shape = infer_pointwise_output_shape(in.shape(), w.shape(), options.data_format);
-    const BiasView b(bias, w.shape()[3], "out_channels");
+namespace {
+
+// The pointwise call on weights `hw` (TF's matrix or the packed blocks), for
+// a filter of shape `filter_shape`; `filter` is the user's filter when it may
+// overlap the output (nullptr for a packed copy sepconv owns).
+void run_pointwise(const Operand &in, const Shape4 &filter_shape, HalideView &hw, bool packed, const Operand *filter,
+                   const std::optional<ConstTensor> &bias, const MutableTensor &output, const Conv2DOptions &options) {
+    const Shape4 out_shape = infer_pointwise_output_shape(in.shape(), filter_shape, options.data_format);
+    const BiasView b(bias, filter_shape[3], "out_channels");
     const Activations act = checked_activation(options.activation);
-    const Output out(output, out_shape, {&in, &w});
+    const Output out = filter ? Output(output, out_shape, {&in, filter}) : Output(output, out_shape, {&in});
     if (out.empty) return;
 
-    const detail::ResolvedKernel k = choose({Op::Pointwise, options.data_format});
-    HalideView hx = in.halide(), hw = w.matrix(), hb = b.halide(), ho = out.operand.halide();
+    KernelRequest request{Op::Pointwise, options.data_format};
+    request.packed_weights = packed;
+    const detail::ResolvedKernel k = choose(request);
+    HalideView hx = in.halide(), hb = b.halide(), ho = out.operand.halide();
     run_kernel(k, [&](const detail::KernelEntry &e) {
         return e.pointwise(hx.get(), hw.get(), hb.get(), act.min, act.max, act.alpha, ho.get());
     });
+}
+
+}  // namespace
+
+void pointwise_conv2d(const ConstTensor &input, const ConstTensor &filter, const std::optional<ConstTensor> &bias,
+                      const MutableTensor &output, const Conv2DOptions &options) {
+    const Operand in(input, "input", Contiguity::InnermostDense, true), w(filter, "pointwise_filter", Contiguity::Dense);
+    HalideView hw = w.matrix();
+    run_pointwise(in, w.shape(), hw, false, &w, bias, output, options);
+}
+
+PackedPointwiseFilter::PackedPointwiseFilter(const ConstTensor &filter) {
+    const detail::Strides s = detail::checked_strides(filter, "pointwise_filter", 4, Contiguity::Dense, false);
+    const Shape4 f = detail::as_shape4(filter.shape);
+    if (f[0] != 1 || f[1] != 1) {
+        throw Error("pointwise_filter must have shape [1, 1, in_c, out_c], got " + format_list(filter.shape));
+    }
+    const int64_t c = f[2], o = f[3];
+    // The kernels index the values with 32-bit integers.
+    if (c * o > std::numeric_limits<int32_t>::max()) {
+        throw Error("pointwise_filter has " + std::to_string(c * o) + " elements, more than 2^31 - 1: shape " +
+                    format_list(filter.shape));
+    }
+    shape_ = filter.shape;
+    packed_ = o % kBlock == 0;
+    values_.resize(c * o);
+    for (int64_t i = 0; i < c; i++) {
+        for (int64_t j = 0; j < o; j++) {
+            const int64_t at = packed_ ? ((j / kBlock) * c + i) * kBlock + j % kBlock : i * o + j;
+            values_[at] = filter.data[i * s[2] + j * s[3]];
+        }
+    }
+}
+
+void pointwise_conv2d(const ConstTensor &input, const PackedPointwiseFilter &filter,
+                      const std::optional<ConstTensor> &bias, const MutableTensor &output,
+                      const Conv2DOptions &options) {
+    const Operand in(input, "input", Contiguity::InnermostDense, true);
+    const Shape4 f = detail::as_shape4(filter.shape());
+    constexpr int64_t block = PackedPointwiseFilter::kBlock;
+    // Packed: [O / kBlock][C * kBlock] row-major, the kernels' 2-D
+    // [C * kBlock, O / kBlock]; else TF's [C][O], the kernels' [O, C].
+    const int64_t shape[2] = {filter.packed() ? f[3] / block : f[2], filter.packed() ? f[2] * block : f[3]},
+                  strides[2] = {shape[1], 1};
+    HalideView hw(filter.values().data(), shape, strides, 2);
+    run_pointwise(in, f, hw, filter.packed(), nullptr, bias, output, options);
 }
 
 void separable_conv2d(const ConstTensor &input, const ConstTensor &depthwise_filter,

@@ -108,7 +108,7 @@ const char *to_string(Op op) {
 }
 
 bool KernelInfo::matches(const KernelRequest &r) const {
-    if (op != r.op || data_format != r.data_format) return false;
+    if (op != r.op || data_format != r.data_format || packed_weights != r.packed_weights) return false;
     if (op == Op::Pointwise) return true;
     return fixed_matches(kernel_h, r.kernel_h) && fixed_matches(kernel_w, r.kernel_w) &&
            fixed_matches(multiplier, r.multiplier) &&
@@ -133,7 +133,8 @@ const KernelInfo &select_kernel(const KernelRequest &request, std::string *why) 
                             to_string(request.op) + " call (kernel " + std::to_string(request.kernel_h) + "x" +
                             std::to_string(request.kernel_w) + ", multiplier " +
                             std::to_string(request.multiplier) + ", strides " + std::to_string(request.stride_h) +
-                            "x" + std::to_string(request.stride_w) + ", " + to_string(request.data_format) + ")");
+                            "x" + std::to_string(request.stride_w) + ", " + to_string(request.data_format) +
+                            (request.packed_weights ? ", packed weights" : ", TF weights") + ")");
             }
             if (why) *why = "forced by SEPCONV_FORCE_KERNEL";
             return k;
@@ -146,7 +147,7 @@ const KernelInfo &select_kernel(const KernelRequest &request, std::string *why) 
     }
     if (!best) {
         throw Error(std::string("no AOT kernel for this ") + to_string(request.op) + " call in " +
-                    to_string(request.data_format));
+                    to_string(request.data_format) + (request.packed_weights ? " with packed weights" : ""));
     }
     if (why) {
         *why = best->specificity() ? "most specific AOT variant matching the call"

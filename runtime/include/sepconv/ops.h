@@ -25,6 +25,40 @@ void depthwise_conv2d(const ConstTensor &input, const ConstTensor &filter, const
 void pointwise_conv2d(const ConstTensor &input, const ConstTensor &filter, const std::optional<ConstTensor> &bias,
                       const MutableTensor &output, const Conv2DOptions &options = {});
 
+// A pointwise filter [1, 1, C, O] packed once for repeated calls, as
+// inference engines keep constant weights (oneDNN's reordered weights,
+// XNNPACK's packed ones): output channels in blocks of kBlock, each block's
+// C x kBlock weights contiguous, row-major [O / kBlock][C][kBlock]. A call
+// given TF's [1, 1, C, O] copies each register tile's weights (rows O floats
+// apart) into a contiguous panel every time; a call given this reads them in
+// place. The kernels' register tiles start on block boundaries only when O
+// is a multiple of kBlock; other filters are kept in TF's layout, and calls
+// with them run the TF-layout kernels.
+class PackedPointwiseFilter {
+public:
+    static constexpr int64_t kBlock = 16;  // generators/algorithm.h: kPackedOutputChannels
+
+    // Copies `filter`, [1, 1, C, O], dense (Error otherwise), packed when O
+    // is a multiple of kBlock.
+    explicit PackedPointwiseFilter(const ConstTensor &filter);
+
+    // The filter's shape, [1, 1, C, O].
+    const std::vector<int64_t> &shape() const { return shape_; }
+    // Whether values() are packed, [O / kBlock][C][kBlock]; else TF's [1, 1, C, O].
+    bool packed() const { return packed_; }
+    const std::vector<float> &values() const { return values_; }
+
+private:
+    std::vector<int64_t> shape_;
+    std::vector<float> values_;
+    bool packed_ = false;
+};
+
+// pointwise_conv2d with the filter packed once (same results).
+void pointwise_conv2d(const ConstTensor &input, const PackedPointwiseFilter &filter,
+                      const std::optional<ConstTensor> &bias, const MutableTensor &output,
+                      const Conv2DOptions &options = {});
+
 // tf.nn.separable_conv2d (+ bias and activation): depthwise then pointwise,
 // fused. depthwise_filter [k_h, k_w, C, M], pointwise_filter [1, 1, C*M, O],
 // bias [O] or none.

@@ -17,6 +17,7 @@ struct KernelRequest {
     DataFormat data_format;
     int64_t kernel_h = 1, kernel_w = 1, multiplier = 1;
     int64_t stride_h = 1, stride_w = 1;
+    bool packed_weights = false;  // pointwise weights in PackedPointwiseFilter's layout
 };
 
 struct KernelInfo {
@@ -24,6 +25,7 @@ struct KernelInfo {
     Op op;
     DataFormat data_format;
     int kernel_h, kernel_w, multiplier, stride;  // 0 = run time
+    bool packed_weights = false;  // takes PackedPointwiseFilter's layout (pointwise)
     bool matches(const KernelRequest &r) const;
     int specificity() const;  // how many fields are fixed
 };
