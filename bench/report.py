@@ -18,7 +18,10 @@ import re
 
 ROW = re.compile(r"^(dw|pw|sep)/([^/]+)/([^/]+)/batch:(\d+)/threads:(\d+)/([^/]+?)(?:/real_time)?(_median|_mean|_stddev|_cv)?$")
 OURS = "sepconv"
-OURS_VARIANTS = ("sepconv_unfused",)  # ours, but not a peer
+# Ours in another form, not a peer: per op, the impl and its column title
+# (sep: our depthwise then our 1x1; pw: the 1x1 on TF's filter, which each
+# call packs, where "sepconv" packs it once like the peers).
+OURS_VARIANTS = {"sep": ("sepconv_unfused", "unfused"), "pw": ("sepconv_tf_weights", "TF weights")}
 OP_TITLES = {"dw": "depthwise", "pw": "pointwise (1x1)", "sep": "separable (ours fused; peers dw + pw)"}
 
 
@@ -91,7 +94,8 @@ def main():
     os.makedirs(args.out_dir, exist_ok=True)
 
     impls = sorted({i for r in rows.values() for i in r})
-    peers = [i for i in impls if i != OURS and i not in OURS_VARIANTS]
+    variant_impls = {impl for impl, _ in OURS_VARIANTS.values()}
+    peers = [i for i in impls if i != OURS and i not in variant_impls]
     groups = collections.OrderedDict()  # (op, batch, threads) -> suite -> [key]
     for key in sorted(rows, key=lambda k: (k[0], k[3], k[4], k[1])):
         op, suite, layer, batch, threads = key
@@ -111,17 +115,18 @@ def main():
     # Summary: geomean of ours / best peer, and ours / each peer, per suite.
     summary = ["## Summary: geomean time ratio, ours / peer", "",
                "| op | batch | threads | suite | layers | vs best peer | " + " | ".join(f"vs {p}" for p in peers) +
-               " | ours unfused / fused (sep) | ours roof% |",
+               " | ours variant / ours (sep: unfused, pw: TF weights) | ours roof% |",
                "|" + "---|" * (7 + len(peers) + 1)]
     detail = []
     plot_data = collections.defaultdict(list)  # (op, batch, threads) -> [(label, {peer: ratio})]
     for (op, batch, threads), suites in groups.items():
+        variant, variant_title = OURS_VARIANTS.get(op, (None, None))
         detail += [f"## {OP_TITLES[op]}, batch {batch}, {threads} thread(s)", "",
                    "| suite | layer | ours µs | GFLOP/s | GB/s | roof% | " + " | ".join(f"{p} µs" for p in peers) +
-                   " | best peer | ours/best |" + (" unfused µs |" if op == "sep" else ""),
-                   "|" + "---|" * (8 + len(peers) + (1 if op == "sep" else 0))]
+                   " | best peer | ours/best |" + (f" {variant_title} µs |" if variant else ""),
+                   "|" + "---|" * (8 + len(peers) + (1 if variant else 0))]
         for suite, keys in suites.items():
-            best_ratios, peer_ratios, unfused_ratios, roof = [], collections.defaultdict(list), [], []
+            best_ratios, peer_ratios, variant_ratios, roof = [], collections.defaultdict(list), [], []
             for key in keys:
                 r = rows[key]
                 if OURS not in r:
@@ -136,16 +141,16 @@ def main():
                 for p, t in peer_times.items():
                     peer_ratios[p].append(ours / t)
                 roof.append(rate(c, "roof%") or float("nan"))
-                unfused = micros(r["sepconv_unfused"]) if "sepconv_unfused" in r else None
-                if unfused:
-                    unfused_ratios.append(unfused / ours)
+                variant_time = micros(r[variant]) if variant in r else None
+                if variant_time:
+                    variant_ratios.append(variant_time / ours)
                 plot_data[(op, batch, threads)].append((f"{suite}/{key[2]}", {p: ours / t for p, t in peer_times.items()}))
                 detail.append(f"| {suite} | {key[2]} | {fmt(ours, 1)} | {fmt(rate(c, 'GFLOP/s'), 1)} | {fmt(rate(c, 'GB/s'), 1)} | "
                               f"{fmt(rate(c, 'roof%'), 0)} | " + " | ".join(fmt(peer_times.get(p), 1) for p in peers) +
-                              f" | {best or '–'} | **{fmt(ratio)}** |" + (f" {fmt(unfused, 1)} |" if op == "sep" else ""))
+                              f" | {best or '–'} | **{fmt(ratio)}** |" + (f" {fmt(variant_time, 1)} |" if variant else ""))
             summary.append(f"| {op} | {batch} | {threads} | {suite} | {len(best_ratios)} | **{fmt(geomean(best_ratios))}** | " +
                            " | ".join(fmt(geomean(peer_ratios[p])) for p in peers) +
-                           f" | {fmt(geomean(unfused_ratios)) if unfused_ratios else '–'} | {fmt(geomean(roof), 0)} |")
+                           f" | {fmt(geomean(variant_ratios)) if variant_ratios else '–'} | {fmt(geomean(roof), 0)} |")
         detail.append("")
     out += summary + [""] + detail
     if errors:

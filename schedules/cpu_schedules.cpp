@@ -40,9 +40,10 @@
 //   pw_task_bytes      NHWC pointwise: bytes of input rows per task, re-read
 //                      once per output-channel tile (half the L2: 262144)
 //   pw_channel_parallel_small_images  NHWC pointwise (and fused separable):
-//                      1 runs an image whose input (intermediate) fits the task
-//                      bytes parallel over output-channel tiles (weight panels
-//                      packed once per image) (1)
+//                      1 runs an image whose input (intermediate) fits
+//                      pw_image_bytes (sep_task_bytes) parallel over
+//                      output-channel tiles (weight panels packed once per image) (1)
+//   pw_image_bytes     NHWC pointwise: the largest such input (the L2: 524288)
 //   fused_per_task     NHWC separable: 1 computes a task's depthwise
 //                      intermediate first, kept in L2 (1); 0 one output row
 //                      at a time inside the pointwise's row loop
@@ -193,6 +194,15 @@ void schedule_output_loops(Halide::Stage output, const std::vector<RegisterTile>
     const std::vector<Halide::VarOrRVar> loops = l.inner_tiles_outside_rows
                                                      ? std::vector<Halide::VarOrRVar>{ii, bi, bo, row, io, yn}
                                                      : std::vector<Halide::VarOrRVar>{ii, bi, io, bo, row, yn};
+    // Parallel over the inner tiles, an output with a single inner tile (the
+    // 1x1s of MobileNet v2's 14x14 and 28x28 layers into 64 or 96 channels)
+    // splits its blocked tiles in two halves, each a parallel task (it ran on
+    // one thread). Outside io: a weight panel packed per io is then packed
+    // by each half (a small one), where halves nested inside io let a thread
+    // waiting on them take another io task and pack a second large panel
+    // (MobileNet v1 dw13's 1x1 on two threads took 1.7-1.9x the time).
+    const Var bo_task("bo_task");
+    const bool halves = l.row_tasks && l.parallel_inner_tiles;
     for (const RegisterTile &t : tiles) {
         Expr fits = tile_taken(t, out_channels, out_width);
         std::vector<Expr> cases = {fits};
@@ -205,6 +215,15 @@ void schedule_output_loops(Halide::Stage output, const std::vector<RegisterTile>
                 .vectorize(ii, lanes)
                 .unroll(ii)
                 .unroll(bi);
+            if (halves) {
+                const auto [inner_extent, blocked_extent] = tiled_extents(t, out_channels, out_width);
+                const Expr inner_tiles = (inner_extent + t.inner_lanes - 1) / t.inner_lanes;
+                const Expr blocked_tiles = (blocked_extent + t.blocked_size - 1) / t.blocked_size;
+                const Expr per_task = Halide::select(inner_tiles == 1, (blocked_tiles + 1) / 2, blocked_tiles);
+                tiled.split(bo, bo_task, bo, per_task, TailStrategy::GuardWithIf)
+                    .reorder(bo, row, io, bo_task)
+                    .parallel(bo_task);
+            }
             if (l.row_tasks && l.parallel_inner_tiles) tiled.parallel(io);
         }
     }
@@ -400,13 +419,18 @@ void cpu_schedule_pointwise(PointwisePipeline p, const Halide::Target &target, c
                                 p.out_width, rows, false);
         return;
     }
-    // An image whose input fits the task budget (small spatial, wide
-    // channels: MobileNet's 14x14 and 7x7 layers) runs one image at a time,
-    // parallel over output-channel tiles: each weight panel is then packed
-    // once per image instead of once per row task (with C_out = 1024 the
-    // packing reads 4 KiB-strided lines and dominated the profile).
+    // An image whose input fits the L2 (knob pw_image_bytes; small spatial,
+    // wide channels: MobileNet's 14x14 and 7x7 layers) runs one image at a
+    // time, parallel over output-channel tiles: each weight panel is then
+    // packed once per image instead of once per row task (with C_out = 1024
+    // the packing reads 4 KiB-strided lines and dominated the profile). Each
+    // tile re-reads the image, at 2 FLOPs per float read per tile channel
+    // (128 for 64 channels): compute-bound even from L3. The runtime shows
+    // such an image as one row of pixels (runtime/src/ops.cpp), so the tiles'
+    // columns run along all its pixels.
+    const int image_budget = knobs.get("pw_image_bytes", l2_cache_bytes(target));
     const Expr out_height = output_height(p.output, p.layout);
-    const Expr image_fits = p.out_width * out_height * p.channels.x.extent() * 4 <= budget;
+    const Expr image_fits = p.out_width * out_height * p.channels.x.extent() * 4 <= image_budget;
     schedule_accumulator(p.output, p.pointwise, {p.channels.x}, false, tiles, lanes, p.out_channels, p.out_width,
                          true);
     auto schedule_loops = [&](Halide::Stage output) {

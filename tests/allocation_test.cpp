@@ -162,19 +162,25 @@ TEST_F(AllocationTest, OpsAllocateNothingPerCall) {
             const std::string dw_kernel = last_kernel();
             const Counts p = count_allocations([&] { pointwise_conv2d(x, pw, b_pw, out_pw, o); });
             const std::string pw_kernel = last_kernel();
+            const PackedPointwiseFilter packed(pw);  // once, as a caller would
+            const Counts pp = count_allocations([&] { pointwise_conv2d(x, packed, b_pw, out_pw, o); });
+            const std::string packed_kernel = last_kernel();
             const Counts s = count_allocations([&] { separable_conv2d(x, dw, pw, b_pw, out_pw, o); });
             const std::string sep_kernel = last_kernel();
             EXPECT_EQ(d.cpp, 0) << "depthwise " << what << " (" << dw_kernel << ")";
             EXPECT_EQ(p.cpp, 0) << "pointwise " << what << " (" << pw_kernel << ")";
+            EXPECT_EQ(pp.cpp, 0) << "packed pointwise " << what << " (" << packed_kernel << ")";
             EXPECT_EQ(s.cpp, 0) << "separable " << what << " (" << sep_kernel << ")";
             // Kernel scratch (the fused separable's depthwise tile) is reused
             // from the workspace cache: nothing reaches halide_malloc's heap.
             EXPECT_EQ(d.halide, 0) << "depthwise " << what << " (" << dw_kernel << ")";
             EXPECT_EQ(p.halide, 0) << "pointwise " << what << " (" << pw_kernel << ")";
+            EXPECT_EQ(pp.halide, 0) << "packed pointwise " << what << " (" << packed_kernel << ")";
             EXPECT_EQ(s.halide, 0) << "separable " << what << " (" << sep_kernel << ")";
             // The kernels' workspace: what their warm-up added to the
             // blocks the cache holds (0 when an earlier kernel's fit).
-            for (const auto &[kernel, c] : {std::pair{dw_kernel, d}, std::pair{pw_kernel, p}, std::pair{sep_kernel, s}}) {
+            for (const auto &[kernel, c] : {std::pair{dw_kernel, d}, std::pair{pw_kernel, p}, std::pair{packed_kernel, pp},
+                                       std::pair{sep_kernel, s}}) {
                 std::printf("workspace %-36s %-12s %3lld heap allocations/call, warm-up took %lld bytes\n",
                             kernel.c_str(), with_bias ? "with bias" : "no bias", static_cast<long long>(c.halide / kCalls),
                             static_cast<long long>(c.workspace_bytes));

@@ -39,6 +39,8 @@ spec's tolerance.
   --layout L           nhwc (default) or nchw
   --activation A       none (default), relu, relu6, relu_n1_to_1
   --no-bias            no bias
+  --packed-weights     pointwise: the filter as a PackedPointwiseFilter, packed
+                       once before the timed runs
   --threads T          Halide thread-pool size (default: Halide's, all cores)
   --repeat R           timed runs after one warm-up (default 10)
   --jit                enable the JIT (policy from SEPCONV_JIT, default fallback)
@@ -103,7 +105,7 @@ int run(int argc, char **argv) {
     int64_t multiplier = 1, filters = 0;
     int threads = 0, repeat = 10;
     unsigned seed = 1;
-    bool bias_on = true, jit = false;
+    bool bias_on = true, jit = false, packed = false;
     for (int i = 1; i < argc; i++) {
         const std::string a = argv[i];
         if (a == "--help" || a == "-h") {
@@ -116,6 +118,10 @@ int run(int argc, char **argv) {
         }
         if (a == "--jit") {
             jit = true;
+            continue;
+        }
+        if (a == "--packed-weights") {
+            packed = true;
             continue;
         }
         if (i + 1 >= argc) return usage_error("'" + a + "' needs a value or is unknown");
@@ -155,6 +161,7 @@ int run(int argc, char **argv) {
             return usage_error("--activation must be none, relu, relu6 or relu_n1_to_1, got '" + activation + "'");
         }
         const int64_t N = input_shape[0], H = input_shape[1], W = input_shape[2], C = input_shape[3];
+        if (packed && op != Op::Pointwise) return usage_error("--packed-weights is for --op pointwise");
         if (op == Op::Pointwise) kernel = {1, 1}, multiplier = 1;
         if (!filters) filters = C * multiplier;
 
@@ -201,8 +208,11 @@ int run(int argc, char **argv) {
         const ConstTensor in(input, in_shape);
         const std::optional<ConstTensor> b = bias_on ? std::optional<ConstTensor>(ConstTensor(bias, {out_c})) : std::nullopt;
         const MutableTensor out(output, out_shape);
+        const std::optional<PackedPointwiseFilter> packed_pw =
+            packed ? std::optional<PackedPointwiseFilter>(ConstTensor(pw, pw_shape)) : std::nullopt;
         auto call = [&] {
             if (op == Op::Depthwise) depthwise_conv2d(in, ConstTensor(dw, dw_shape), b, out, options);
+            else if (op == Op::Pointwise && packed_pw) pointwise_conv2d(in, *packed_pw, b, out, options);
             else if (op == Op::Pointwise) pointwise_conv2d(in, ConstTensor(pw, pw_shape), b, out, options);
             else separable_conv2d(in, ConstTensor(dw, dw_shape), ConstTensor(pw, pw_shape), b, out, options);
         };
@@ -210,6 +220,7 @@ int run(int argc, char **argv) {
         if (threads) halide_set_num_threads(threads);
         if (jit) sepconv::jit::enable();
         KernelRequest request{op, options.data_format, kernel[0], kernel[1], multiplier, strides[0], strides[1]};
+        request.packed_weights = packed_pw && packed_pw->packed();
         std::string why;
         select_kernel(request, &why);
         call();  // warm-up: the thread pool, and the JIT's compile when enabled

@@ -198,6 +198,38 @@ void depthwise_conv2d(const ConstTensor &input, const ConstTensor &filter, const
 
 namespace {
 
+// The 1x1 kernels run an image whose input is at most this large as one task
+// parallel over output-channel tiles (schedules/cpu_schedules.cpp, knob
+// pw_image_bytes' hand value); larger ones in tasks of rows.
+constexpr int64_t kPointwiseImageBytes = 512 * 1024;
+
+// The 1x1 is a GEMM over an image's pixels: a small image whose rows are
+// contiguous in both the input and the output is shown to the kernel as one
+// row of H * W pixels. Its register tiles (4 or 6 pixels) then run along all
+// the pixels instead of each short row: a 7-pixel row is 8 pixels of work in
+// 4-pixel tiles, 49 pixels in one row are 52; NCHW vectors of 16 columns fit
+// a 7-wide row badly and a 49-wide one well.
+bool pixels_as_one_row(const Operand &in, const Operand &out, DataFormat format) {
+    const Shape4 x = in.shape();
+    const bool nhwc = format == DataFormat::NHWC;
+    const int64_t h = nhwc ? x[1] : x[2], w = nhwc ? x[2] : x[3], c = nhwc ? x[3] : x[1];
+    const int h_dim = nhwc ? 1 : 2, w_dim = nhwc ? 2 : 3;
+    auto rows_contiguous = [&](const Operand &t) { return t.strides[h_dim] == w * t.strides[w_dim]; };
+    return h > 1 && h * w * c * 4 <= kPointwiseImageBytes && rows_contiguous(in) && rows_contiguous(out);
+}
+
+// `t` with its height and width merged into one row (pixels_as_one_row).
+HalideView as_one_row(const Operand &t, DataFormat format) {
+    const bool nhwc = format == DataFormat::NHWC;
+    const int h_dim = nhwc ? 1 : 2, w_dim = nhwc ? 2 : 3;
+    int64_t shape[4], strides[4];
+    for (int i = 0; i < 4; i++) shape[i] = t.dims[i], strides[i] = t.strides[i];
+    shape[w_dim] *= shape[h_dim];
+    shape[h_dim] = 1;
+    strides[h_dim] = shape[w_dim] * strides[w_dim];
+    return {t.data, shape, strides, 4};
+}
+
 // The pointwise call on weights `hw` (TF's matrix or the packed blocks), for
 // a filter of shape `filter_shape`; `filter` is the user's filter when it may
 // overlap the output (nullptr for a packed copy sepconv owns).
@@ -212,7 +244,9 @@ void run_pointwise(const Operand &in, const Shape4 &filter_shape, HalideView &hw
     KernelRequest request{Op::Pointwise, options.data_format};
     request.packed_weights = packed;
     const detail::ResolvedKernel k = choose(request);
-    HalideView hx = in.halide(), hb = b.halide(), ho = out.operand.halide();
+    const bool one_row = pixels_as_one_row(in, out.operand, options.data_format);
+    HalideView hx = one_row ? as_one_row(in, options.data_format) : in.halide(), hb = b.halide(),
+               ho = one_row ? as_one_row(out.operand, options.data_format) : out.operand.halide();
     run_kernel(k, [&](const detail::KernelEntry &e) {
         return e.pointwise(hx.get(), hw.get(), hb.get(), act.min, act.max, act.alpha, ho.get());
     });
