@@ -291,12 +291,19 @@ Func padded_input(const Func &depthwise) {
 // width, so every tap's load is a base register plus an immediate instead of
 // one of k_h * k_w * columns runtime addresses (with the full-width strip the
 // stmt/assembly showed 80 spilled-pointer reloads per 64 FMAs).
-void compute_padded_strip(const Func &depthwise, Func output, Layout layout, int lanes, bool per_inner_tile) {
+// The loops: the depthwise's tiles (io) and rows (`row`) are those of
+// `tiles`, its tasks (row_task) those of `tasks`: both the output, or the
+// fused separable's intermediate and the output it is computed for.
+void compute_padded_strip(const Func &depthwise, Func tiles, Var row, Func tasks, Layout layout, int lanes,
+                          bool per_inner_tile) {
     Func strip = padded_input(depthwise);
     store_vectorized_dimension_innermost(strip, layout);
-    strip.store_at(output, Var(per_inner_tile ? "io" : "row_task"))
-        .compute_at(output, Var("row"))
-        .vectorize(layout == Layout::NHWC ? c : x, lanes, TailStrategy::GuardWithIf);
+    if (per_inner_tile) {
+        strip.store_at(tiles, Var("io"));
+    } else {
+        strip.store_at(tasks, Var("row_task"));
+    }
+    strip.compute_at(tiles, row).vectorize(layout == Layout::NHWC ? c : x, lanes, TailStrategy::GuardWithIf);
 }
 
 // Copies the weights of one output-channel tile (tile channels x C_in) into a
@@ -374,7 +381,7 @@ void cpu_schedule_depthwise(DepthwisePipeline p, const Halide::Target &target, c
     // Knob dw_padded_strip (hand 1): the taps read a padded-input strip (1)
     // or the input itself, interior and border loops partitioned (0).
     if (knobs.get("dw_padded_strip", 1) != 0) {
-        compute_padded_strip(p.depthwise, p.output, p.layout, lanes, strip_per_channel_tile);
+        compute_padded_strip(p.depthwise, p.output, Var("row"), p.output, p.layout, lanes, strip_per_channel_tile);
     }
 }
 
@@ -528,16 +535,8 @@ void cpu_schedule_separable(SeparablePipeline p, const Halide::Target &target, c
         // choices are in schedules/db/schedules.json. Without the strip
         // (dw_padded_strip = 0) the channel tiles still run in that order.
         Func mid = fused_depthwise_tiles(p, lanes, columns, unroll_taps, undilated, strip_per_channel_tile);
-        const Var row_task("row_task");
-        mid.compute_at(p.output, row_task);
-        if (!padded_strip) return;
-        Func strip = padded_input(p.depthwise);
-        if (strip_per_channel_tile) {
-            strip.store_at(mid, Var("io"));
-        } else {
-            strip.store_at(p.output, row_task);
-        }
-        strip.compute_at(mid, y).vectorize(c, lanes, TailStrategy::GuardWithIf);
+        mid.compute_at(p.output, Var("row_task"));
+        if (padded_strip) compute_padded_strip(p.depthwise, mid, y, p.output, p.layout, lanes, strip_per_channel_tile);
         return;
     }
 
@@ -547,7 +546,7 @@ void cpu_schedule_separable(SeparablePipeline p, const Halide::Target &target, c
     const std::vector<RegisterTile> tiles = gemm_tiles(p.layout, target, knobs, p.out_channels, p.out_width);
     accumulate_in_registers(p.output, p.pointwise, {p.channels.x}, false, tiles, lanes, p.out_channels,
                             p.out_width, rows_per_row_task);
-    if (padded_strip) compute_padded_strip(p.depthwise, p.output, p.layout, lanes, false);
+    if (padded_strip) compute_padded_strip(p.depthwise, p.output, Var("row"), p.output, p.layout, lanes, false);
     fused_depthwise_tiles(p, lanes, columns, unroll_taps, undilated, false).compute_at(p.output, Var("row"));
 }
 
