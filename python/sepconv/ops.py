@@ -53,9 +53,18 @@ def separable_conv2d(input, depthwise_filter, pointwise_filter, strides, padding
 
 def pointwise_conv2d(input, filter, data_format=None, name=None, *, bias=None, activation=None, out=None):
     """A 1x1, stride-1 convolution (tf.nn.conv2d with a [1, 1, C, O] filter,
-    strides 1, 'VALID'): input [N, H, W, C] -> [N, H, W, O]."""
+    strides 1, 'VALID'): input [N, H, W, C] -> [N, H, W, O]. `filter` may be a
+    sepconv.PackedPointwiseFilter, packed once for repeated calls."""
     options = _args.options([1, 1, 1, 1], "VALID", data_format, None, activation)
-    arrays = [("input", _args.array_arg(input, "input")), ("filter", _args.array_arg(filter, "filter"))]
+    input = _args.array_arg(input, "input")
+    if isinstance(filter, _sepconv.PackedPointwiseFilter):
+        shape = _sepconv.infer_output_shape("pointwise", _args.shape_of(input), [], filter.shape, options)
+        output = _args.output_arg(out, shape)
+        if bias is not None:
+            bias = _args.array_arg(bias, "bias")
+        _sepconv.pointwise_conv2d_packed(input, filter, bias, output, options)
+        return output
+    arrays = [("input", input), ("filter", _args.array_arg(filter, "filter"))]
     return _run("pointwise", _sepconv.pointwise_conv2d, arrays, options, bias, out)
 
 

@@ -191,6 +191,31 @@ NB_MODULE(_sepconv, m) {
     m.def("pointwise_conv2d", single_filter_op(&sepconv::pointwise_conv2d, "pointwise_filter"), "input"_a,
           "filter"_a, "bias"_a.none(), "output"_a, "options"_a);
 
+    nb::class_<sepconv::PackedPointwiseFilter>(
+        m, "PackedPointwiseFilter",
+        "A pointwise filter [1, 1, C, O] packed once for repeated pointwise_conv2d calls (a copy: the array "
+        "may change or go afterwards).")
+        .def(
+            "__init__",
+            [](sepconv::PackedPointwiseFilter *self, const AnyArray &filter) {
+                new (self) sepconv::PackedPointwiseFilter(view_of(filter, "pointwise_filter"));
+            },
+            "filter"_a)
+        .def_prop_ro("shape", &sepconv::PackedPointwiseFilter::shape, "The filter's shape, [1, 1, C, O].")
+        .def_prop_ro("packed", &sepconv::PackedPointwiseFilter::packed,
+                     "Whether the values are in blocks of 16 output channels (O a multiple of 16) or TF's layout.");
+    m.def(
+        "pointwise_conv2d_packed",
+        [](const AnyArray &input, const sepconv::PackedPointwiseFilter &filter, const std::optional<AnyArray> &bias,
+           const AnyArray &output, const sepconv::Conv2DOptions &options) {
+            const auto in = view_of(input, "input");
+            const auto b = bias_view(bias);
+            const auto out = output_view(output);
+            nb::gil_scoped_release release;
+            sepconv::pointwise_conv2d(in, filter, b, out, options);
+        },
+        "input"_a, "filter"_a, "bias"_a.none(), "output"_a, "options"_a);
+
     m.def(
         "separable_conv2d",
         [](const AnyArray &input, const AnyArray &depthwise_filter, const AnyArray &pointwise_filter,

@@ -172,3 +172,25 @@ def test_concurrent_calls_from_threads():
         t.join()
     for got, want in zip(results, expected):
         np.testing.assert_array_equal(got, want)
+
+
+@pytest.mark.parametrize("out_c", [64, 24])
+@pytest.mark.parametrize("data_format", ["NHWC", "NCHW"])
+def test_packed_pointwise_filter(out_c, data_format):
+    # Packed once, its own copy: the result equals the reference after the
+    # array changes; 64 output channels are whole 16-channel blocks (the
+    # packed kernels), 24 are not (kept in TF's layout).
+    rng = np.random.default_rng(5)
+    x = rng.standard_normal((2, 7, 5, 32), dtype=np.float32)
+    pw = rng.standard_normal((1, 1, 32, out_c), dtype=np.float32)
+    bias = rng.standard_normal(out_c, dtype=np.float32)
+    packed = sepconv.PackedPointwiseFilter(pw)
+    assert packed.shape == [1, 1, 32, out_c] and packed.packed == (out_c % 16 == 0)
+    ref = reference.pointwise_nhwc(x.astype(np.float64), pw.astype(np.float64)) + bias
+    pw[:] = 0
+    x_in = x if data_format == "NHWC" else np.ascontiguousarray(x.transpose(0, 3, 1, 2))
+    y = sepconv.pointwise_conv2d(x_in, packed, data_format, bias=bias)
+    if data_format == "NCHW":
+        y = y.transpose(0, 2, 3, 1)
+    np.testing.assert_allclose(y, ref, rtol=1e-5, atol=1e-4)
+    assert ("packed" in sepconv.last_kernel()) == (out_c % 16 == 0)
