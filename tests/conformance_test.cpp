@@ -193,7 +193,9 @@ TEST(PackedPointwise, MatchesTheReferenceOnEveryTileAndPath) {
     const auto activations = testing::all_activations();
     int i = 0;
     for (const int out_c : {16, 24, 64, 96, 100, 160, 256, 1024}) {
-        for (const auto &[h, w, c] : {std::array<int, 3>{1, 1, 3}, {7, 7, 32}, {14, 13, 40}, {60, 58, 32}}) {
+        // Up to 512 KiB the runtime shows the image as one row; 64x62x40 is larger (row tasks).
+        for (const auto &[h, w, c] : {std::array<int, 3>{1, 1, 3}, {7, 7, 32}, {14, 13, 40}, {60, 58, 32},
+                                      {64, 62, 40}}) {
             for (const DataFormat f : {DataFormat::NHWC, DataFormat::NCHW}) {
                 Case k{2, h, w, c, 1, 1, 1, out_c};
                 k.act = activations[i % activations.size()];
@@ -213,6 +215,45 @@ std::vector<float> numbered_filter(int o) {
         for (int j = 0; j < o; j++) f[i * o + j] = 100.0f * i + j;
     }
     return f;
+}
+
+// Views whose rows are not contiguous (a crop of a wider image, an output
+// written into a wider one) keep their rows; the same data dense run as one
+// row. TF's filter and the packed one, NHWC.
+TEST(PackedPointwise, CropsKeepTheirRowsAndMatchTheReference) {
+    std::mt19937 rng(11);
+    const int N = 2, H = 9, W = 12, C = 24, O = 32, h = 7, w = 8;
+    const auto image = testing::random_floats(rng, N * H * W * C), pw = testing::random_floats(rng, C * O);
+    std::vector<float> crop;  // rows 1..7, columns 2..9, dense, for the reference
+    for (int n = 0; n < N; n++)
+        for (int y = 1; y <= h; y++)
+            for (int x = 2; x < 2 + w; x++)
+                for (int c = 0; c < C; c++) crop.push_back(image[((n * H + y) * W + x) * C + c]);
+    const reference::Tensor ref =
+        reference::pointwise(reference::from_floats(crop, {N, h, w, C}), pw, O, {}, reference::Activation{});
+    ConstTensor in(image.data() + (1 * W + 2) * C, {N, h, w, C});
+    in.strides = {H * W * C, W * C, C, 1};
+    const PackedPointwiseFilter packed(ConstTensor(pw, {1, 1, C, O}));
+    for (const bool use_packed : {false, true}) {
+        for (const bool crop_input : {true, false}) {
+            std::vector<float> wide(N * h * (w + 3) * O, std::nanf(""));  // the output inside a wider image
+            MutableTensor out(wide.data(), {N, h, w, O});
+            out.strides = {h * (w + 3) * O, (w + 3) * O, O, 1};
+            const ConstTensor x = crop_input ? in : ConstTensor(crop, {N, h, w, C});
+            if (use_packed) {
+                pointwise_conv2d(x, packed, std::nullopt, out);
+            } else {
+                pointwise_conv2d(x, ConstTensor(pw, {1, 1, C, O}), std::nullopt, out);
+            }
+            std::vector<float> got;
+            for (int n = 0; n < N; n++)
+                for (int y = 0; y < h; y++)
+                    for (int x = 0; x < w; x++)
+                        for (int o = 0; o < O; o++) got.push_back(wide[((n * h + y) * (w + 3) + x) * O + o]);
+            testing::expect_close(got, ref, testing::tolerance(ref, C),
+                                  std::string(use_packed ? "packed" : "TF") + (crop_input ? ", cropped input" : ""));
+        }
+    }
 }
 
 TEST(PackedPointwise, PacksBlocksOfSixteenOutputChannels) {
