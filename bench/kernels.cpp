@@ -78,8 +78,11 @@ enum class Form { Default, Unfused, TfWeights };
 class Sepconv : public Kernel {
 public:
     Sepconv(const Layer &l, Operation op, std::shared_ptr<const LayerData> d, Form form)
-        : l_(l), op_(op), d_(std::move(d)), form_(form),
-          packed_pw_(ConstTensor(d_->pw_weights, {1, 1, l.mid_c(), l.out_c})) {
+        : l_(l), op_(op), d_(std::move(d)), form_(form) {
+        // Packed at setup, for the forms whose 1x1 reads it.
+        if (op != Operation::Depthwise && form != Form::TfWeights) {
+            packed_pw_.emplace(ConstTensor(d_->pw_weights, {1, 1, l.mid_c(), l.out_c}));
+        }
         options_.strides = {l.stride, l.stride};
         options_.dilations = {l.dilation, l.dilation};
         options_.padding = l.same ? Padding::same() : Padding::valid();
@@ -101,7 +104,7 @@ public:
                 pointwise_conv2d(ConstTensor(d_->mid, {n, oh, ow, m}), pw, ConstTensor(d_->pw_bias, {l_.out_c}),
                                  MutableTensor(output, {n, oh, ow, l_.out_c}), {});
             } else {
-                pointwise_conv2d(ConstTensor(d_->mid, {n, oh, ow, m}), packed_pw_,
+                pointwise_conv2d(ConstTensor(d_->mid, {n, oh, ow, m}), *packed_pw_,
                                  ConstTensor(d_->pw_bias, {l_.out_c}), MutableTensor(output, {n, oh, ow, l_.out_c}),
                                  {});
             }
@@ -109,7 +112,7 @@ public:
         case Operation::Separable:
             if (form_ == Form::Unfused) {
                 depthwise_conv2d(input, dw, std::nullopt, MutableTensor(mid_, {n, oh, ow, m}), options_);
-                pointwise_conv2d(ConstTensor(mid_, {n, oh, ow, m}), packed_pw_, ConstTensor(d_->pw_bias, {l_.out_c}),
+                pointwise_conv2d(ConstTensor(mid_, {n, oh, ow, m}), *packed_pw_, ConstTensor(d_->pw_bias, {l_.out_c}),
                                  MutableTensor(output, {n, oh, ow, l_.out_c}), {});
             } else {
                 separable_conv2d(input, dw, pw, ConstTensor(d_->pw_bias, {l_.out_c}),
@@ -124,7 +127,7 @@ private:
     Operation op_;
     std::shared_ptr<const LayerData> d_;
     Form form_;
-    PackedPointwiseFilter packed_pw_;
+    std::optional<PackedPointwiseFilter> packed_pw_;
     Conv2DOptions options_;
     std::vector<float> mid_;
 };

@@ -143,13 +143,8 @@ std::string check_case(Op op, const Case &k, std::mt19937 &rng, bool packed = fa
                          MutableTensor(out, out_shape), k.options);
         break;
     case Op::Pointwise:
-        if (packed) {
-            pointwise_conv2d(ConstTensor(x_user, x_shape), PackedPointwiseFilter(ConstTensor(pw, {1, 1, mid, out_c})),
-                             b, MutableTensor(out, out_shape), k.options);
-        } else {
-            pointwise_conv2d(ConstTensor(x_user, x_shape), ConstTensor(pw, {1, 1, mid, out_c}), b,
-                             MutableTensor(out, out_shape), k.options);
-        }
+        testing::pointwise_conv2d_with(packed, ConstTensor(x_user, x_shape), ConstTensor(pw, {1, 1, mid, out_c}), b,
+                                       MutableTensor(out, out_shape), k.options);
         break;
     case Op::Separable:
         separable_conv2d(ConstTensor(x_user, x_shape), ConstTensor(dw, {k.kh, k.kw, k.c, k.m}),
@@ -233,18 +228,13 @@ TEST(PackedPointwise, CropsKeepTheirRowsAndMatchTheReference) {
         reference::pointwise(reference::from_floats(crop, {N, h, w, C}), pw, O, {}, reference::Activation{});
     ConstTensor in(image.data() + (1 * W + 2) * C, {N, h, w, C});
     in.strides = {H * W * C, W * C, C, 1};
-    const PackedPointwiseFilter packed(ConstTensor(pw, {1, 1, C, O}));
     for (const bool use_packed : {false, true}) {
         for (const bool crop_input : {true, false}) {
             std::vector<float> wide(N * h * (w + 3) * O, std::nanf(""));  // the output inside a wider image
             MutableTensor out(wide.data(), {N, h, w, O});
             out.strides = {h * (w + 3) * O, (w + 3) * O, O, 1};
             const ConstTensor x = crop_input ? in : ConstTensor(crop, {N, h, w, C});
-            if (use_packed) {
-                pointwise_conv2d(x, packed, std::nullopt, out);
-            } else {
-                pointwise_conv2d(x, ConstTensor(pw, {1, 1, C, O}), std::nullopt, out);
-            }
+            testing::pointwise_conv2d_with(use_packed, x, ConstTensor(pw, {1, 1, C, O}), std::nullopt, out);
             std::vector<float> got;
             for (int n = 0; n < N; n++)
                 for (int y = 0; y < h; y++)

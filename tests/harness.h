@@ -6,6 +6,7 @@
 
 #include <cmath>
 #include <cstdint>
+#include <optional>
 #include <random>
 #include <string>
 #include <vector>
@@ -20,6 +21,18 @@ inline std::vector<float> random_floats(std::mt19937 &rng, size_t n, float lo = 
     std::vector<float> v(n);
     for (float &x : v) x = d(rng);
     return v;
+}
+
+// pointwise_conv2d with `filter` ([1, 1, C, O]) as given, or packed first
+// into a PackedPointwiseFilter.
+inline void pointwise_conv2d_with(bool packed, const ConstTensor &input, const ConstTensor &filter,
+                                  const std::optional<ConstTensor> &bias, const MutableTensor &output,
+                                  const Conv2DOptions &options = {}) {
+    if (packed) {
+        pointwise_conv2d(input, PackedPointwiseFilter(filter), bias, output, options);
+    } else {
+        pointwise_conv2d(input, filter, bias, output, options);
+    }
 }
 
 inline std::vector<float> iota_floats(size_t n, float scale = 1.0f) {

@@ -64,13 +64,7 @@ std::vector<float> run(const Call &c, int seed = 1) {
     const MutableTensor ov(out, shape(RN, OH, OW, OC));
     switch (c.op) {
     case Op::Depthwise: depthwise_conv2d(in, ConstTensor(dw, {c.kh, c.kw, C, c.m}), b, ov, o); break;
-    case Op::Pointwise:
-        if (c.packed) {
-            pointwise_conv2d(in, PackedPointwiseFilter(ConstTensor(pw, {1, 1, C, out_c})), b, ov, o);
-        } else {
-            pointwise_conv2d(in, ConstTensor(pw, {1, 1, C, out_c}), b, ov, o);
-        }
-        break;
+    case Op::Pointwise: testing::pointwise_conv2d_with(c.packed, in, ConstTensor(pw, {1, 1, C, out_c}), b, ov, o); break;
     case Op::Separable:
         separable_conv2d(in, ConstTensor(dw, {c.kh, c.kw, C, c.m}), ConstTensor(pw, {1, 1, mid, out_c}), b, ov, o);
         break;

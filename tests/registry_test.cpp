@@ -56,11 +56,7 @@ std::string run_and_check(const KernelInfo &k, std::mt19937 &rng) {
     switch (k.op) {
     case Op::Depthwise: depthwise_conv2d(in, ConstTensor(dw, {v.kh, v.kw, C, m}), b, out_view, o); break;
     case Op::Pointwise:
-        if (k.packed_weights) {
-            pointwise_conv2d(in, PackedPointwiseFilter(ConstTensor(pw, {1, 1, C, out_c})), b, out_view, o);
-        } else {
-            pointwise_conv2d(in, ConstTensor(pw, {1, 1, C, out_c}), b, out_view, o);
-        }
+        testing::pointwise_conv2d_with(k.packed_weights, in, ConstTensor(pw, {1, 1, C, out_c}), b, out_view, o);
         break;
     case Op::Separable:
         separable_conv2d(in, ConstTensor(dw, {v.kh, v.kw, C, m}), ConstTensor(pw, {1, 1, mid, out_c}), b, out_view, o);

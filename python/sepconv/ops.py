@@ -11,7 +11,7 @@ from . import _args, _sepconv
 
 def _run(op, kernel, arrays, options, bias, out):
     """Infers the output shape, allocates it and runs `kernel` (GIL released)."""
-    shapes = [_args.shape_of(a) for _, a in arrays]
+    shapes = [a.shape if isinstance(a, _sepconv.PackedPointwiseFilter) else _args.shape_of(a) for _, a in arrays]
     if op == "depthwise":
         shape = _sepconv.infer_output_shape(op, shapes[0], shapes[1], [], options)
     elif op == "pointwise":
@@ -56,16 +56,12 @@ def pointwise_conv2d(input, filter, data_format=None, name=None, *, bias=None, a
     strides 1, 'VALID'): input [N, H, W, C] -> [N, H, W, O]. `filter` may be a
     sepconv.PackedPointwiseFilter, packed once for repeated calls."""
     options = _args.options([1, 1, 1, 1], "VALID", data_format, None, activation)
-    input = _args.array_arg(input, "input")
     if isinstance(filter, _sepconv.PackedPointwiseFilter):
-        shape = _sepconv.infer_output_shape("pointwise", _args.shape_of(input), [], filter.shape, options)
-        output = _args.output_arg(out, shape)
-        if bias is not None:
-            bias = _args.array_arg(bias, "bias")
-        _sepconv.pointwise_conv2d_packed(input, filter, bias, output, options)
-        return output
-    arrays = [("input", input), ("filter", _args.array_arg(filter, "filter"))]
-    return _run("pointwise", _sepconv.pointwise_conv2d, arrays, options, bias, out)
+        kernel = _sepconv.pointwise_conv2d_packed
+    else:
+        kernel, filter = _sepconv.pointwise_conv2d, _args.array_arg(filter, "filter")
+    arrays = [("input", _args.array_arg(input, "input")), ("filter", filter)]
+    return _run("pointwise", kernel, arrays, options, bias, out)
 
 
 def infer_output_shape(op, input_shape, depthwise_filter_shape=(), pointwise_filter_shape=(), strides=(1, 1, 1, 1),
