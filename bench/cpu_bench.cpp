@@ -153,7 +153,7 @@ int main(int argc, char **argv) {
                     if (op != Operation::Depthwise && l.out_c == 0) continue;
                     for (const std::string &impl : impls) {
                         if (impl == "sepconv_unfused" && op != Operation::Separable) continue;
-                        if (impl == "sepconv_tf_weights" && op != Operation::Pointwise) continue;
+                        if (impl == "sepconv_tf_weights" && op == Operation::Depthwise) continue;
                         const std::string name = std::string(short_name(op)) + "/" + l.suite + "/" + l.name +
                                                  "/batch:" + std::to_string(batch) + "/threads:" +
                                                  std::to_string(t) + "/" + impl;

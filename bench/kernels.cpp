@@ -68,11 +68,11 @@ size_t out_elements(const Layer &l, Operation op, int n) {
 
 // ---- ours, through the public API (validation and dispatch included) ----
 
-// How our kernels run a layer: the 1x1 on its filter packed once
-// (PackedPointwiseFilter, as the peers' weights are reordered or packed once
-// at setup) and the separable fused (Default); the separable as our
-// depthwise then our 1x1 (Unfused); the 1x1 on TF's filter, which each call
-// packs itself (TfWeights).
+// How our kernels run a layer: the 1x1 and the fused separable on the
+// pointwise filter packed once (PackedPointwiseFilter, as the peers' weights
+// are reordered or packed once at setup: Default); the separable as our
+// depthwise then our 1x1 (Unfused); the 1x1 and the fused separable on TF's
+// filter, whose weight panels each call packs itself (TfWeights).
 enum class Form { Default, Unfused, TfWeights };
 
 class Sepconv : public Kernel {
@@ -114,8 +114,11 @@ public:
                 depthwise_conv2d(input, dw, std::nullopt, MutableTensor(mid_, {n, oh, ow, m}), options_);
                 pointwise_conv2d(ConstTensor(mid_, {n, oh, ow, m}), *packed_pw_, ConstTensor(d_->pw_bias, {l_.out_c}),
                                  MutableTensor(output, {n, oh, ow, l_.out_c}), {});
-            } else {
+            } else if (form_ == Form::TfWeights) {
                 separable_conv2d(input, dw, pw, ConstTensor(d_->pw_bias, {l_.out_c}),
+                                 MutableTensor(output, {n, oh, ow, l_.out_c}), options_);
+            } else {
+                separable_conv2d(input, dw, *packed_pw_, ConstTensor(d_->pw_bias, {l_.out_c}),
                                  MutableTensor(output, {n, oh, ow, l_.out_c}), options_);
             }
             break;
@@ -404,7 +407,7 @@ std::unique_ptr<Kernel> make_kernel(const std::string &impl, const Layer &l, Ope
         return op == Operation::Separable ? std::make_unique<Sepconv>(l, op, d, Form::Unfused) : nullptr;
     }
     if (impl == "sepconv_tf_weights") {
-        return op == Operation::Pointwise ? std::make_unique<Sepconv>(l, op, d, Form::TfWeights) : nullptr;
+        return op != Operation::Depthwise ? std::make_unique<Sepconv>(l, op, d, Form::TfWeights) : nullptr;
     }
     if (impl == "onednn") return std::make_unique<OneDnn>(l, op, d);
     if (impl == "xnnpack") return std::make_unique<Xnnpack>(l, op, d, threads);

@@ -23,6 +23,9 @@ public:
     GeneratorParam<int> multiplier{"multiplier", 0};
     GeneratorParam<int> stride{"stride", 0};
     GeneratorParam<Activation> activation{"activation", Activation::Runtime, activation_names};
+    // The pointwise weights' layout: tf, or packed (PointwiseWeights in algorithm.h).
+    GeneratorParam<PointwiseWeights> weights_layout{"weights_layout", PointwiseWeights::TF,
+                                                    pointwise_weights_names};
     // Schedule knobs overriding the hand schedule (schedules/knobs.h): "name=value,...".
     GeneratorParam<std::string> knobs{"knobs", ""};
 
@@ -30,7 +33,8 @@ public:
     Input<Buffer<float, 4>> input{"input"};
     // TF [k_h, k_w, channels, multiplier]: [multiplier, channels, k_w, k_h]
     Input<Buffer<float, 4>> depthwise_filter{"depthwise_filter"};
-    // TF [1, 1, channels * multiplier, out_channels]: [out_channels, channels * multiplier]
+    // tf: TF [1, 1, channels * multiplier, out_channels] as [out_channels, channels * multiplier];
+    // packed: [16 * channels * multiplier, out_channels / 16] (out_channels a multiple of 16)
     Input<Buffer<float, 2>> pointwise_filter{"pointwise_filter"};
     // [out_channels]; a zero-stride buffer of zeros when there is no bias
     Input<Buffer<float, 1>> bias{"bias"};
@@ -52,9 +56,11 @@ public:
         no_bias(c) = 0.0f;
         DepthwiseStage dw = depthwise(padded, depthwise_filter, no_bias, g);
 
-        Expr mid_channels = pointwise_filter.dim(1).extent();
+        const bool packed = weights_layout == PointwiseWeights::Packed;
+        Expr mid_channels = packed ? pointwise_filter.dim(0).extent() / kPackedOutputChannels
+                                   : pointwise_filter.dim(1).extent();
         PointwiseStage pw =
-            pointwise(dw.result, pointwise_weights(pointwise_filter, PointwiseWeights::TF), bias, mid_channels);
+            pointwise(dw.result, pointwise_weights(pointwise_filter, weights_layout), bias, mid_channels);
 
         Func activated("activated");
         activated(c, x, y, n) = activate(pw.result(c, x, y, n), activation,
@@ -64,12 +70,17 @@ public:
         require_depthwise_filter(*this, depthwise_filter);
         pointwise_filter.dim(0).set_min(0);
         pointwise_filter.dim(1).set_min(0);
+        if (packed) pointwise_filter.dim(1).set_stride(pointwise_filter.dim(0).extent());
         require_tensors_from_zero(*this);
 
         // Estimates: MobileNet v1 layer 1 (112x112x32, 3x3 stride 1, -> 64).
         estimate_tensor(input, layout, 32, 112, 112);
         depthwise_filter.set_estimates({{0, 1}, {0, 32}, {0, 3}, {0, 3}});
-        pointwise_filter.set_estimates({{0, 64}, {0, 32}});
+        if (packed) {
+            pointwise_filter.set_estimates({{0, 32 * kPackedOutputChannels}, {0, 64 / kPackedOutputChannels}});
+        } else {
+            pointwise_filter.set_estimates({{0, 64}, {0, 32}});
+        }
         bias.set_estimates({{0, 64}});
         estimate_tensor(output, layout, 64, 112, 112);
         estimate_depthwise_geometry(*this, 1, 1);
@@ -80,7 +91,7 @@ public:
             no_bias.compute_inline();
             schedules::schedule_separable({output, dw.result, dw.taps, pw.result, pw.channels, layout,
                                            taps_known(*this), g.multiplier, g.dilation_x, g.dilation_y, mid_channels,
-                                           output.dim(d.c).extent(), output.dim(d.x).extent()},
+                                           output.dim(d.c).extent(), output.dim(d.x).extent(), packed},
                                           get_target(), schedules::Knobs::parse(knobs));
         }
     }

@@ -37,6 +37,9 @@
 //   pw_columns         pixel columns per pointwise GEMM tile (6)
 //   pw_narrow_columns  columns of a second GEMM tile with as many
 //                      accumulators, taken where it pads less work (4)
+//   pw_width_columns   NHWC: columns of a third GEMM tile, taken where it
+//                      pads less work than both (7, which divides
+//                      MobileNet's widths)
 //   pw_task_bytes      NHWC pointwise: bytes of input rows per task, re-read
 //                      once per output-channel tile (half the L2: 262144)
 //   pw_channel_parallel_small_images  NHWC pointwise (and fused separable):
@@ -318,6 +321,36 @@ void pack_weight_panel(const Func &pointwise, Func output, int lanes) {
     panel.compute_at(output, Var("io")).vectorize(args[0], lanes, TailStrategy::GuardWithIf);
 }
 
+// The NHWC GEMM's output loops, for the 1x1 and the fused separable: an
+// image where `small_image` holds (undefined: none) is one task parallel over
+// output-channel tiles, others run in tasks of `rows` output rows; both with
+// output-channel tiles outside the task's rows (schedule_output_loops). The
+// weights are in TF's layout, copied into a panel per output-channel tile
+// (pack_weight_panel), or packed (PointwiseWeights::Packed). Packed weights
+// need no panel: a tile's weights are already one contiguous run per block
+// and input channel. C_out is a multiple of the block (the layout's
+// contract), so every channel tile, shifted inwards, starts on a block and
+// each weight vector is one load (the simplifier learns the alignment from
+// the specialization's condition; without it a tile's vectors were gathers).
+void schedule_gemm_loops(Func output, const Func &pointwise, const std::vector<RegisterTile> &tiles, int lanes,
+                         Expr out_channels, Expr out_width, Expr small_image, Expr out_height, Expr rows,
+                         bool packed_weights) {
+    auto schedule_loops = [&](Halide::Stage stage) {
+        if (small_image.defined()) {
+            schedule_output_loops(stage.specialize(small_image), tiles, lanes, out_channels, out_width,
+                                  {out_height, true, true});
+        }
+        schedule_output_loops(stage, tiles, lanes, out_channels, out_width, {rows, true, false});
+    };
+    if (!packed_weights) {
+        schedule_loops(output);
+        pack_weight_panel(pointwise, output, lanes);
+        return;
+    }
+    schedule_loops(output.specialize(out_channels % kPackedOutputChannels == 0));
+    output.specialize_fail("packed pointwise weights need a multiple of 16 output channels");
+}
+
 Expr output_height(const Func &output, Layout layout) {
     return output.output_buffer().dim(layout == Layout::NHWC ? 2 : 1).extent();
 }
@@ -392,16 +425,31 @@ void cpu_schedule_depthwise(DepthwisePipeline p, const Halide::Target &target, c
 // image is 12 columns of work in 6-column tiles and 8 in 4-column ones
 // (14: 18 and 16), and the 1x1 of MobileNet v1's 7x7x1024 layer ran in 0.67x
 // the time with 3 vectors x 4 columns (bench/results/README.md).
+// Knob pw_width_columns (NHWC; hand 7; 0: none): a third tile of that many
+// columns, as many channel vectors as fit the accumulators (1 with 16
+// registers, 3 with 32), taken where it computes fewer padded outputs than
+// both: 7 divides the widths of MobileNet's and EfficientNet's layers, so the
+// fused separable's 14- and 7-wide rows (which the runtime cannot show as one
+// row of pixels, as it does for the 1x1) compute no padding columns.
 static std::vector<RegisterTile> gemm_tiles(Layout layout, const Halide::Target &target, const Knobs &knobs,
                                             Expr out_channels, Expr out_width) {
     const int lanes = float_lanes(target);
     const int vectors = knobs.get("pw_vectors", gemm_inner_vectors(target));
     const int columns = knobs.get("pw_columns", gemm_blocked);
     const int narrow = knobs.get("pw_narrow_columns", 4);
+    const int width_columns = knobs.get("pw_width_columns", 7);
     std::vector<RegisterTile> tiles = tiles_largest_first(layout, vectors, columns, lanes);
+    Expr least_work = padded_work(tiles.front(), out_channels, out_width);
     if (narrow > 0 && narrow < columns && vectors * columns % narrow == 0) {
         RegisterTile t = register_tile(layout, vectors * columns / narrow, narrow, lanes);
-        t.preferred = padded_work(t, out_channels, out_width) < padded_work(tiles.front(), out_channels, out_width);
+        t.preferred = padded_work(t, out_channels, out_width) < least_work;
+        least_work = Halide::min(least_work, padded_work(t, out_channels, out_width));
+        tiles.insert(tiles.begin(), t);
+    }
+    const int width_vectors = width_columns > 0 ? vectors * columns / width_columns : 0;
+    if (layout == Layout::NHWC && width_vectors > 0 && width_columns != columns && width_columns != narrow) {
+        RegisterTile t = register_tile(layout, width_vectors, width_columns, lanes);
+        t.preferred = padded_work(t, out_channels, out_width) < least_work;
         tiles.insert(tiles.begin(), t);
     }
     return tiles;
@@ -440,26 +488,8 @@ void cpu_schedule_pointwise(PointwisePipeline p, const Halide::Target &target, c
     const Expr image_fits = p.out_width * out_height * p.channels.x.extent() * 4 <= image_budget;
     schedule_accumulator(p.output, p.pointwise, {p.channels.x}, false, tiles, lanes, p.out_channels, p.out_width,
                          true);
-    auto schedule_loops = [&](Halide::Stage output) {
-        if (channel_parallel_small_images) {
-            schedule_output_loops(output.specialize(image_fits), tiles, lanes, p.out_channels, p.out_width,
-                                  {out_height, true, true});
-        }
-        schedule_output_loops(output, tiles, lanes, p.out_channels, p.out_width, {rows, true, false});
-    };
-    if (!p.packed_weights) {
-        schedule_loops(p.output);
-        pack_weight_panel(p.pointwise, p.output, lanes);
-        return;
-    }
-    // Packed weights need no panel: a tile's weights are already one
-    // contiguous run per block and input channel. C_out is a multiple of the
-    // block (the layout's contract), so every channel tile, shifted inwards,
-    // starts on a block and each weight vector is one load (the simplifier
-    // learns the alignment from the specialization's condition; without it a
-    // tile's vectors were gathers).
-    schedule_loops(p.output.specialize(p.out_channels % kPackedOutputChannels == 0));
-    p.output.specialize_fail("packed pointwise weights need a multiple of 16 output channels");
+    schedule_gemm_loops(p.output, p.pointwise, tiles, lanes, p.out_channels, p.out_width,
+                        channel_parallel_small_images ? image_fits : Expr(), out_height, rows, p.packed_weights);
 }
 
 // The fused depthwise in register tiles, as in the standalone depthwise:
@@ -517,13 +547,9 @@ void cpu_schedule_separable(SeparablePipeline p, const Halide::Target &target, c
                              p.out_width, true);
         // As in the 1x1: an image whose intermediate fits the budget is one
         // task, parallel over output-channel tiles (panels packed once per image).
-        if (channel_parallel_small_images) {
-            const Expr image_fits = p.out_width * out_height * p.mid_channels * 4 <= sep_budget;
-            schedule_output_loops(p.output.specialize(image_fits), tiles, lanes, p.out_channels, p.out_width,
-                                  {out_height, true, true});
-        }
-        schedule_output_loops(p.output, tiles, lanes, p.out_channels, p.out_width, {rows, true, false});
-        pack_weight_panel(p.pointwise, p.output, lanes);
+        const Expr image_fits = p.out_width * out_height * p.mid_channels * 4 <= sep_budget;
+        schedule_gemm_loops(p.output, p.pointwise, tiles, lanes, p.out_channels, p.out_width,
+                            channel_parallel_small_images ? image_fits : Expr(), out_height, rows, p.packed_weights);
 
         // The task's depthwise reads a padded strip slid down its rows, as in
         // the depthwise (knob dw_strip_per_channel_tile, read above on both

@@ -46,6 +46,7 @@ struct SeparablePipeline {
     Halide::Expr dilation_x, dilation_y;  // runtime inputs
     Halide::Expr mid_channels;  // C * M
     Halide::Expr out_channels, out_width;
+    bool packed_weights = false;  // PointwiseWeights::Packed (generators/algorithm.h)
 };
 
 // Schedule a pipeline for `target` (dispatching on CPU / GPU), with the hand

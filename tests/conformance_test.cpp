@@ -147,8 +147,9 @@ std::string check_case(Op op, const Case &k, std::mt19937 &rng, bool packed = fa
                                        MutableTensor(out, out_shape), k.options);
         break;
     case Op::Separable:
-        separable_conv2d(ConstTensor(x_user, x_shape), ConstTensor(dw, {k.kh, k.kw, k.c, k.m}),
-                         ConstTensor(pw, {1, 1, mid, out_c}), b, MutableTensor(out, out_shape), k.options);
+        testing::separable_conv2d_with(packed, ConstTensor(x_user, x_shape), ConstTensor(dw, {k.kh, k.kw, k.c, k.m}),
+                                       ConstTensor(pw, {1, 1, mid, out_c}), b, MutableTensor(out, out_shape),
+                                       k.options);
         break;
     }
     const std::vector<float> got = nchw ? testing::nchw_to_nhwc(out, N, OH, OW, OC) : out;
@@ -170,7 +171,12 @@ TEST_P(Conformance, RandomGridMatchesReference) {
         if (op == Op::Pointwise) k.options = Conv2DOptions{{1, 1}, Padding::valid(), {1, 1}, k.options.data_format,
                                                            k.act.sepconv};
         kernels_run.insert(check_case(op, k, rng));
-        if (op == Op::Pointwise) kernels_run.insert(check_case(op, k, rng, true));
+        // And on the filter packed, with whole 16-channel blocks (the packed variants).
+        if (op != Op::Depthwise) {
+            Case whole_blocks = k;
+            whole_blocks.out_c = (k.out_c + 15) / 16 * 16;
+            kernels_run.insert(check_case(op, whole_blocks, rng, true));
+        }
     }
     // The grid reaches every AOT variant of this operation.
     for (const KernelInfo &info : aot_kernels()) {
@@ -198,6 +204,33 @@ TEST(PackedPointwise, MatchesTheReferenceOnEveryTileAndPath) {
                 k.bias = i++ % 2 == 0;
                 const std::string kernel = check_case(Op::Pointwise, k, rng, true);
                 EXPECT_EQ(kernel.find("packed") != std::string::npos, out_c % 16 == 0) << kernel;
+            }
+        }
+    }
+}
+
+// The fused separable on a packed pointwise filter, on each loop path: small
+// images run parallel over output-channel tiles, larger ones in row tasks;
+// the 3x3 stride 1 and 2 and 5x5 variants and the generic ones (a 3x3 of
+// multiplier 2, a 2x4 kernel), both layouts; output channels that are not
+// whole blocks stay in TF's layout and run its kernels.
+TEST(PackedSeparable, MatchesTheReferenceOnEveryVariantAndPath) {
+    std::mt19937 rng(20261203);
+    const auto activations = testing::all_activations();
+    int i = 0;
+    for (const int out_c : {16, 40, 64, 96}) {
+        for (const auto &[h, w, c] : {std::array<int, 3>{7, 7, 32}, {14, 13, 24}, {45, 38, 64}}) {
+            for (const auto &[kh, kw, m, stride] : {std::array<int, 4>{3, 3, 1, 1}, {3, 3, 1, 2}, {5, 5, 1, 1},
+                                                    {3, 3, 2, 1}, {2, 4, 1, 2}}) {
+                for (const DataFormat f : {DataFormat::NHWC, DataFormat::NCHW}) {
+                    Case k{2, h, w, c, kh, kw, m, out_c};
+                    k.act = activations[i % activations.size()];
+                    k.options = Conv2DOptions{{stride, stride}, i % 3 ? Padding::same() : Padding::valid(), {1, 1},
+                                              f, k.act.sepconv};
+                    k.bias = i++ % 2 == 0;
+                    const std::string kernel = check_case(Op::Separable, k, rng, true);
+                    EXPECT_EQ(kernel.find("packed") != std::string::npos, out_c % 16 == 0) << kernel;
+                }
             }
         }
     }

@@ -35,6 +35,18 @@ inline void pointwise_conv2d_with(bool packed, const ConstTensor &input, const C
     }
 }
 
+// separable_conv2d with `pointwise_filter` ([1, 1, C*M, O]) as given, or
+// packed first into a PackedPointwiseFilter.
+inline void separable_conv2d_with(bool packed, const ConstTensor &input, const ConstTensor &depthwise_filter,
+                                  const ConstTensor &pointwise_filter, const std::optional<ConstTensor> &bias,
+                                  const MutableTensor &output, const Conv2DOptions &options = {}) {
+    if (packed) {
+        separable_conv2d(input, depthwise_filter, PackedPointwiseFilter(pointwise_filter), bias, output, options);
+    } else {
+        separable_conv2d(input, depthwise_filter, pointwise_filter, bias, output, options);
+    }
+}
+
 inline std::vector<float> iota_floats(size_t n, float scale = 1.0f) {
     std::vector<float> v(n);
     for (size_t i = 0; i < n; i++) v[i] = scale * static_cast<float>(i + 1);

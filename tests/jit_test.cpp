@@ -30,14 +30,15 @@ struct Call {
     Op op;
     int kh, kw, m, stride;
     DataFormat format = DataFormat::NHWC;
-    bool packed = false;  // the pointwise filter as a PackedPointwiseFilter
+    bool packed = false;  // the pointwise filter as a PackedPointwiseFilter (whole blocks)
 };
 
 // Runs `c` on seeded random data; returns the NHWC output and checks it
 // against the reference.
 std::vector<float> run(const Call &c, int seed = 1) {
     std::mt19937 rng(seed);
-    const int N = 1, H = 10, W = 9, C = 6, O = 5;
+    // A packed filter has whole blocks of 16 output channels (else it stays in TF's layout).
+    const int N = 1, H = 10, W = 9, C = 6, O = c.packed ? 16 : 5;
     const int mid = c.op == Op::Pointwise ? C : C * c.m, out_c = c.op == Op::Depthwise ? mid : O;
     Conv2DOptions o;
     o.strides = {c.stride, c.stride};
@@ -66,7 +67,8 @@ std::vector<float> run(const Call &c, int seed = 1) {
     case Op::Depthwise: depthwise_conv2d(in, ConstTensor(dw, {c.kh, c.kw, C, c.m}), b, ov, o); break;
     case Op::Pointwise: testing::pointwise_conv2d_with(c.packed, in, ConstTensor(pw, {1, 1, C, out_c}), b, ov, o); break;
     case Op::Separable:
-        separable_conv2d(in, ConstTensor(dw, {c.kh, c.kw, C, c.m}), ConstTensor(pw, {1, 1, mid, out_c}), b, ov, o);
+        testing::separable_conv2d_with(c.packed, in, ConstTensor(dw, {c.kh, c.kw, C, c.m}),
+                                       ConstTensor(pw, {1, 1, mid, out_c}), b, ov, o);
         break;
     }
     const auto got = nchw ? testing::nchw_to_nhwc(out, RN, OH, OW, OC) : out;
@@ -95,7 +97,8 @@ TEST_F(Jit, MatchesAotAndReferenceForEveryOp) {
     for (const Call &c : {Call{Op::Depthwise, 3, 3, 2, 1}, Call{Op::Depthwise, 1, 7, 1, 2},
                           Call{Op::Pointwise, 1, 1, 1, 1},
                           Call{Op::Pointwise, 1, 1, 1, 1, DataFormat::NHWC, true}, Call{Op::Separable, 5, 3, 3, 2},
-                          Call{Op::Separable, 3, 3, 1, 1, DataFormat::NCHW}}) {
+                          Call{Op::Separable, 3, 3, 1, 1, DataFormat::NCHW},
+                          Call{Op::Separable, 3, 3, 1, 2, DataFormat::NHWC, true}}) {
         set_jit_policy(JitPolicy::AlwaysJit);
         const auto jitted = run(c);
         EXPECT_EQ(last_kernel().rfind("sepconv_jit_f32_", 0), 0u) << last_kernel();

@@ -27,7 +27,7 @@ VariantCall call_for(const KernelInfo &k) {
 // with the reference; returns the name of the kernel that ran.
 std::string run_and_check(const KernelInfo &k, std::mt19937 &rng) {
     const VariantCall v = call_for(k);
-    // Packed pointwise filters are whole blocks of 16 output channels.
+    // Packed pointwise filters are whole blocks of 16 output channels (else they stay in TF's layout).
     const int N = 2, H = 9, W = 11, C = 19, O = k.packed_weights ? 32 : 21;
     Conv2DOptions o;
     o.strides = {v.stride, v.stride};
@@ -59,7 +59,8 @@ std::string run_and_check(const KernelInfo &k, std::mt19937 &rng) {
         testing::pointwise_conv2d_with(k.packed_weights, in, ConstTensor(pw, {1, 1, C, out_c}), b, out_view, o);
         break;
     case Op::Separable:
-        separable_conv2d(in, ConstTensor(dw, {v.kh, v.kw, C, m}), ConstTensor(pw, {1, 1, mid, out_c}), b, out_view, o);
+        testing::separable_conv2d_with(k.packed_weights, in, ConstTensor(dw, {v.kh, v.kw, C, m}),
+                                       ConstTensor(pw, {1, 1, mid, out_c}), b, out_view, o);
         break;
     }
     const auto got = nchw ? testing::nchw_to_nhwc(out, RN, OH, OW, OC) : out;
@@ -108,13 +109,22 @@ TEST(Registry, PicksMostSpecificVariant) {
                  "sepconv_f32_sepconv_generic_nchw");
 }
 
-TEST(Registry, PackedPointwiseFiltersRunThePackedVariants) {
+TEST(Registry, PackedPointwiseFiltersRunThePackedVariants) {  // of the 1x1 and the separable
     KernelRequest packed{Op::Pointwise, DataFormat::NHWC};
     packed.packed_weights = true;
     EXPECT_STREQ(select_kernel(packed).name, "sepconv_f32_pwconv_packed_nhwc");
     packed.data_format = DataFormat::NCHW;
     EXPECT_STREQ(select_kernel(packed).name, "sepconv_f32_pwconv_packed_nchw");
     EXPECT_STREQ(select_kernel({Op::Pointwise, DataFormat::NHWC}).name, "sepconv_f32_pwconv_nhwc");
+    KernelRequest separable{Op::Separable, DataFormat::NHWC, 3, 3, 1, 2, 2};
+    separable.packed_weights = true;
+    EXPECT_STREQ(select_kernel(separable).name, "sepconv_f32_sepconv_packed_3x3m1s2_nhwc");
+    separable.multiplier = 2;
+    EXPECT_STREQ(select_kernel(separable).name, "sepconv_f32_sepconv_packed_generic_nhwc");
+    separable.data_format = DataFormat::NCHW;
+    EXPECT_STREQ(select_kernel(separable).name, "sepconv_f32_sepconv_packed_generic_nchw");
+    EXPECT_STREQ(select_kernel({Op::Separable, DataFormat::NHWC, 3, 3, 1, 2, 2}).name,
+                 "sepconv_f32_sepconv_3x3m1s2_nhwc");
     // A packed variant reads its weights in another layout: never for TF's.
     setenv("SEPCONV_FORCE_KERNEL", "sepconv_f32_pwconv_packed_nhwc", 1);
     EXPECT_THROW(select_kernel({Op::Pointwise, DataFormat::NHWC}), Error);

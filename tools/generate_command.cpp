@@ -25,8 +25,9 @@ of sepconv's kernels; see runtime/include/sepconv/kernel_table.h) into --output.
   --multiplier M     fix the depth multiplier (default: run time)
   --stride S         fix the stride, both dimensions (default: run time)
   --layout L         nhwc (default) or nchw
-  --packed-weights   pointwise: the weights packed once by the caller
-                     (sepconv::PackedPointwiseFilter's layout) instead of TF's
+  --packed-weights   pointwise and separable: the pointwise weights packed once
+                     by the caller (sepconv::PackedPointwiseFilter's layout)
+                     instead of TF's
   --target T[,T...]  Halide target(s), best first (default: host); several make
                      one library that picks the first the CPU runs
   --name NAME        function and file name (default: sepconv_f32_<op>_<shape>_<layout>)
@@ -62,8 +63,9 @@ bool parse_positive(const char *text, int *out) {
 // The default name says what is fixed, like the built-in variants
 // (sepconv_f32_dwconv_3x3m1s1_nhwc; 3x3s2 when the multiplier is not fixed).
 std::string default_name(const Spec &s) {
-    const std::string short_op = s.op == "depthwise" ? "dwconv" : s.op == "pointwise" ? "pwconv" : "sepconv";
-    if (s.op == "pointwise") return std::string("sepconv_f32_pwconv_") + (s.packed_weights ? "packed_" : "") + s.layout;
+    const std::string short_op = std::string(s.op == "depthwise" ? "dwconv" : s.op == "pointwise" ? "pwconv" : "sepconv") +
+                                 (s.packed_weights ? "_packed" : "");
+    if (s.op == "pointwise") return "sepconv_f32_" + short_op + "_" + s.layout;
     std::string shape = s.kernel_h ? std::to_string(s.kernel_h) + "x" + std::to_string(s.kernel_w) : "";
     if (s.multiplier) shape += "m" + std::to_string(s.multiplier);
     if (s.stride) shape += "s" + std::to_string(s.stride);
@@ -126,7 +128,9 @@ int run(int argc, char **argv) {
     if (s.op == "pointwise" && (s.kernel_h || s.multiplier || s.stride)) {
         return usage_error("pointwise kernels take no --kernel, --multiplier or --stride");
     }
-    if (s.packed_weights && s.op != "pointwise") return usage_error("--packed-weights is for pointwise kernels");
+    if (s.packed_weights && s.op == "depthwise") {
+        return usage_error("--packed-weights is for pointwise and separable kernels");
+    }
     if (s.name.empty()) s.name = default_name(s);
 
     std::string targets;

@@ -39,8 +39,8 @@ spec's tolerance.
   --layout L           nhwc (default) or nchw
   --activation A       none (default), relu, relu6, relu_n1_to_1
   --no-bias            no bias
-  --packed-weights     pointwise: the filter as a PackedPointwiseFilter, packed
-                       once before the timed runs
+  --packed-weights     pointwise and separable: the pointwise filter as a
+                       PackedPointwiseFilter, packed once before the timed runs
   --threads T          Halide thread-pool size (default: Halide's, all cores)
   --repeat R           timed runs after one warm-up (default 10)
   --jit                enable the JIT (policy from SEPCONV_JIT, default fallback)
@@ -161,7 +161,7 @@ int run(int argc, char **argv) {
             return usage_error("--activation must be none, relu, relu6 or relu_n1_to_1, got '" + activation + "'");
         }
         const int64_t N = input_shape[0], H = input_shape[1], W = input_shape[2], C = input_shape[3];
-        if (packed && op != Op::Pointwise) return usage_error("--packed-weights is for --op pointwise");
+        if (packed && op == Op::Depthwise) return usage_error("--packed-weights is for --op pointwise and separable");
         if (op == Op::Pointwise) kernel = {1, 1}, multiplier = 1;
         if (!filters) filters = C * multiplier;
 
@@ -214,6 +214,7 @@ int run(int argc, char **argv) {
             if (op == Op::Depthwise) depthwise_conv2d(in, ConstTensor(dw, dw_shape), b, out, options);
             else if (op == Op::Pointwise && packed_pw) pointwise_conv2d(in, *packed_pw, b, out, options);
             else if (op == Op::Pointwise) pointwise_conv2d(in, ConstTensor(pw, pw_shape), b, out, options);
+            else if (packed_pw) separable_conv2d(in, ConstTensor(dw, dw_shape), *packed_pw, b, out, options);
             else separable_conv2d(in, ConstTensor(dw, dw_shape), ConstTensor(pw, pw_shape), b, out, options);
         };
 

@@ -25,6 +25,14 @@ def _run(op, kernel, arrays, options, bias, out):
     return output
 
 
+def _packed_or_array(filter, name, kernel, packed_kernel):
+    """(the kernel for `filter`, the filter): a PackedPointwiseFilter as it
+    is, anything else as an array."""
+    if isinstance(filter, _sepconv.PackedPointwiseFilter):
+        return packed_kernel, filter
+    return kernel, _args.array_arg(filter, name)
+
+
 def depthwise_conv2d(input, filter, strides, padding, data_format=None, dilations=None, name=None, *,
                      bias=None, activation=None, out=None):
     """tf.nn.depthwise_conv2d: input [N, H, W, C] (NHWC) or [N, C, H, W] (NCHW),
@@ -43,12 +51,16 @@ def depthwise_conv2d(input, filter, strides, padding, data_format=None, dilation
 def separable_conv2d(input, depthwise_filter, pointwise_filter, strides, padding, data_format=None,
                      dilations=None, name=None, *, bias=None, activation=None, out=None):
     """tf.nn.separable_conv2d: depthwise_conv2d(input, depthwise_filter) then a 1x1
-    convolution with pointwise_filter [1, 1, C*M, O], fused -> [N, out_h, out_w, O]."""
+    convolution with pointwise_filter [1, 1, C*M, O], fused -> [N, out_h, out_w, O].
+    `pointwise_filter` may be a sepconv.PackedPointwiseFilter, packed once for
+    repeated calls."""
     options = _args.options(strides, padding, data_format, dilations, activation)
+    kernel, pointwise_filter = _packed_or_array(pointwise_filter, "pointwise_filter", _sepconv.separable_conv2d,
+                                                _sepconv.separable_conv2d_packed)
     arrays = [("input", _args.array_arg(input, "input")),
               ("depthwise_filter", _args.array_arg(depthwise_filter, "depthwise_filter")),
-              ("pointwise_filter", _args.array_arg(pointwise_filter, "pointwise_filter"))]
-    return _run("separable", _sepconv.separable_conv2d, arrays, options, bias, out)
+              ("pointwise_filter", pointwise_filter)]
+    return _run("separable", kernel, arrays, options, bias, out)
 
 
 def pointwise_conv2d(input, filter, data_format=None, name=None, *, bias=None, activation=None, out=None):
@@ -56,10 +68,7 @@ def pointwise_conv2d(input, filter, data_format=None, name=None, *, bias=None, a
     strides 1, 'VALID'): input [N, H, W, C] -> [N, H, W, O]. `filter` may be a
     sepconv.PackedPointwiseFilter, packed once for repeated calls."""
     options = _args.options([1, 1, 1, 1], "VALID", data_format, None, activation)
-    if isinstance(filter, _sepconv.PackedPointwiseFilter):
-        kernel = _sepconv.pointwise_conv2d_packed
-    else:
-        kernel, filter = _sepconv.pointwise_conv2d, _args.array_arg(filter, "filter")
+    kernel, filter = _packed_or_array(filter, "filter", _sepconv.pointwise_conv2d, _sepconv.pointwise_conv2d_packed)
     arrays = [("input", _args.array_arg(input, "input")), ("filter", filter)]
     return _run("pointwise", kernel, arrays, options, bias, out)
 

@@ -63,13 +63,14 @@ Specialization specialize(const KernelRequest &r) {
         return s;
     }
     s.generator = r.op == Op::Depthwise ? "depthwise" : "separable";
+    if (r.packed_weights) s.params["weights_layout"] = "packed";
     s.params["kernel_h"] = std::to_string(r.kernel_h);
     s.params["kernel_w"] = std::to_string(r.kernel_w);
     s.params["multiplier"] = std::to_string(r.multiplier);
     // The generators fix one stride for both directions; unequal strides stay run-time.
     const bool one_stride = r.stride_h == r.stride_w;
     if (one_stride) s.params["stride"] = std::to_string(r.stride_h);
-    s.function_name = std::string("sepconv_jit_f32_") + (r.op == Op::Depthwise ? "dwconv_" : "sepconv_") +
+    s.function_name = std::string("sepconv_jit_f32_") + (r.op == Op::Depthwise ? "dwconv_" : "sepconv_") + (r.packed_weights ? "packed_" : "") +
                       std::to_string(r.kernel_h) + "x" + std::to_string(r.kernel_w) + "m" +
                       std::to_string(r.multiplier) + (one_stride ? "s" + std::to_string(r.stride_h) : "") + "_" +
                       layout;

@@ -95,7 +95,8 @@ void SeparableConv2D::set_weights(const ConstTensor &depthwise_kernel, const Con
                                pw_shape = {1, 1, mid_channels(in_c, config_.depth_multiplier, "depthwise_kernel"),
                                            config_.filters};
     auto dw = copy_weights(depthwise_kernel, "depthwise_kernel", dw_shape);
-    auto pw = copy_weights(pointwise_kernel, "pointwise_kernel", pw_shape);
+    const std::vector<float> pw_values = copy_weights(pointwise_kernel, "pointwise_kernel", pw_shape);
+    PackedPointwiseFilter pw(ConstTensor(pw_values.data(), pw_shape));
     std::vector<float> b;
     if (config_.use_bias) {
         if (!bias) throw Error("bias is required: the layer was built with use_bias=True");
@@ -104,18 +105,18 @@ void SeparableConv2D::set_weights(const ConstTensor &depthwise_kernel, const Con
         throw Error("bias given to a layer built with use_bias=False");
     }
     depthwise_ = {std::move(dw), dw_shape};
-    pointwise_ = {std::move(pw), pw_shape};
+    pointwise_ = std::move(pw);
     bias_ = config_.use_bias ? detail::OwnedWeights(std::move(b), {config_.filters}) : detail::OwnedWeights();
 }
 
 std::vector<int64_t> SeparableConv2D::output_shape(const std::vector<int64_t> &input_shape) const {
     require_weights(depthwise_, "SeparableConv2D");
-    return infer_output_shape(Op::Separable, input_shape, depthwise_.shape(), pointwise_.shape(), options_);
+    return infer_output_shape(Op::Separable, input_shape, depthwise_.shape(), pointwise_->shape(), options_);
 }
 
 void SeparableConv2D::operator()(const ConstTensor &input, const MutableTensor &output) const {
     require_weights(depthwise_, "SeparableConv2D");
-    separable_conv2d(input, *depthwise_.view(), *pointwise_.view(), bias_.view(), output, options_);
+    separable_conv2d(input, *depthwise_.view(), *pointwise_, bias_.view(), output, options_);
 }
 
 ContribSeparableConv2D::ContribSeparableConv2D(const ContribSeparableConv2DConfig &c) : config_(c) {
@@ -184,22 +185,24 @@ void ContribSeparableConv2D::set_weights(const ConstTensor &depthwise_weights,
             }
         }
     }
+    std::optional<PackedPointwiseFilter> packed_pw;
+    if (config_.num_outputs) packed_pw.emplace(ConstTensor(pw.data(), pw_shape));
     depthwise_ = {std::move(dw), dw_shape};
-    pointwise_ = config_.num_outputs ? detail::OwnedWeights(std::move(pw), pw_shape) : detail::OwnedWeights();
+    pointwise_ = std::move(packed_pw);
     bias_ = {std::move(b), {out_c}};
 }
 
 std::vector<int64_t> ContribSeparableConv2D::output_shape(const std::vector<int64_t> &input_shape) const {
     require_weights(depthwise_, "separable_conv2d");
     return config_.num_outputs
-               ? infer_output_shape(Op::Separable, input_shape, depthwise_.shape(), pointwise_.shape(), options_)
+               ? infer_output_shape(Op::Separable, input_shape, depthwise_.shape(), pointwise_->shape(), options_)
                : infer_output_shape(Op::Depthwise, input_shape, depthwise_.shape(), {}, options_);
 }
 
 void ContribSeparableConv2D::operator()(const ConstTensor &input, const MutableTensor &output) const {
     require_weights(depthwise_, "separable_conv2d");
     if (config_.num_outputs) {
-        separable_conv2d(input, *depthwise_.view(), *pointwise_.view(), bias_.view(), output, options_);
+        separable_conv2d(input, *depthwise_.view(), *pointwise_, bias_.view(), output, options_);
     } else {
         depthwise_conv2d(input, *depthwise_.view(), bias_.view(), output, options_);
     }

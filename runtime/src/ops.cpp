@@ -252,6 +252,17 @@ void run_pointwise(const Operand &in, const Shape4 &filter_shape, HalideView &hw
     });
 }
 
+// The packed filter as the kernels see it. Packed: [O / kBlock][C * kBlock]
+// row-major, the kernels' 2-D [C * kBlock, O / kBlock]; else TF's [C][O],
+// the kernels' [O, C].
+HalideView weights_view(const PackedPointwiseFilter &filter) {
+    const Shape4 f = detail::as_shape4(filter.shape());
+    constexpr int64_t block = PackedPointwiseFilter::kBlock;
+    const int64_t shape[2] = {filter.packed() ? f[3] / block : f[2], filter.packed() ? f[2] * block : f[3]},
+                  strides[2] = {shape[1], 1};
+    return {filter.values().data(), shape, strides, 2};
+}
+
 }  // namespace
 
 void pointwise_conv2d(const ConstTensor &input, const ConstTensor &filter, const std::optional<ConstTensor> &bias,
@@ -288,15 +299,40 @@ void pointwise_conv2d(const ConstTensor &input, const PackedPointwiseFilter &fil
                       const std::optional<ConstTensor> &bias, const MutableTensor &output,
                       const Conv2DOptions &options) {
     const Operand in(input, "input", Contiguity::InnermostDense, true);
-    const Shape4 f = detail::as_shape4(filter.shape());
-    constexpr int64_t block = PackedPointwiseFilter::kBlock;
-    // Packed: [O / kBlock][C * kBlock] row-major, the kernels' 2-D
-    // [C * kBlock, O / kBlock]; else TF's [C][O], the kernels' [O, C].
-    const int64_t shape[2] = {filter.packed() ? f[3] / block : f[2], filter.packed() ? f[2] * block : f[3]},
-                  strides[2] = {shape[1], 1};
-    HalideView hw(filter.values().data(), shape, strides, 2);
-    run_pointwise(in, f, hw, filter.packed(), nullptr, bias, output, options);
+    HalideView hw = weights_view(filter);
+    run_pointwise(in, detail::as_shape4(filter.shape()), hw, filter.packed(), nullptr, bias, output, options);
 }
+
+namespace {
+
+// The separable call on pointwise weights `hpw` (TF's matrix or the packed
+// blocks) of a filter of shape `pw_shape`; `pw_filter` is the user's filter
+// when it may overlap the output (nullptr for a packed copy sepconv owns).
+void run_separable(const Operand &in, const Operand &dw, const Shape4 &pw_shape, HalideView &hpw, bool packed,
+                   const Operand *pw_filter, const std::optional<ConstTensor> &bias, const MutableTensor &output,
+                   const Conv2DOptions &options) {
+    const NHWCDims x = dims_of(in.shape(), options.data_format);
+    const Shape4 out_shape = infer_separable_output_shape(in.shape(), dw.shape(), pw_shape, options);
+    const OutputGeometry g = infer_output_geometry(x.h, x.w, dw.shape()[0], dw.shape()[1], options);
+    const BiasView b(bias, pw_shape[3], "out_channels");
+    const Activations act = checked_activation(options.activation);
+    const Output out = pw_filter ? Output(output, out_shape, {&in, &dw, pw_filter}) : Output(output, out_shape, {&in, &dw});
+    if (out.empty) return;
+
+    KernelRequest request{Op::Separable,      options.data_format, dw.shape()[0],     dw.shape()[1],
+                          dw.shape()[3],      options.strides[0],  options.strides[1]};
+    request.packed_weights = packed;
+    const detail::ResolvedKernel k = choose(request);
+    HalideView hx = in.halide(), hdw = dw.halide(), hb = b.halide(), ho = out.operand.halide();
+    run_kernel(k, [&](const detail::KernelEntry &e) {
+        return e.separable(hx.get(), hdw.get(), hpw.get(), hb.get(), static_cast<int>(options.strides[1]),
+                           static_cast<int>(options.strides[0]), static_cast<int>(options.dilations[1]),
+                           static_cast<int>(options.dilations[0]), static_cast<int>(g.width.pad_before),
+                           static_cast<int>(g.height.pad_before), act.min, act.max, act.alpha, ho.get());
+    });
+}
+
+}  // namespace
 
 void separable_conv2d(const ConstTensor &input, const ConstTensor &depthwise_filter,
                       const ConstTensor &pointwise_filter, const std::optional<ConstTensor> &bias,
@@ -304,24 +340,18 @@ void separable_conv2d(const ConstTensor &input, const ConstTensor &depthwise_fil
     const Operand in(input, "input", Contiguity::InnermostDense, true),
         dw(depthwise_filter, "depthwise_filter", Contiguity::Dense),
         pw(pointwise_filter, "pointwise_filter", Contiguity::Dense);
-    const NHWCDims x = dims_of(in.shape(), options.data_format);
-    const Shape4 out_shape = infer_separable_output_shape(in.shape(), dw.shape(), pw.shape(), options);
-    const OutputGeometry g = infer_output_geometry(x.h, x.w, dw.shape()[0], dw.shape()[1], options);
-    const BiasView b(bias, pw.shape()[3], "out_channels");
-    const Activations act = checked_activation(options.activation);
-    const Output out(output, out_shape, {&in, &dw, &pw});
-    if (out.empty) return;
+    HalideView hpw = pw.matrix();
+    run_separable(in, dw, pw.shape(), hpw, false, &pw, bias, output, options);
+}
 
-    const detail::ResolvedKernel k =
-        choose({Op::Separable, options.data_format, dw.shape()[0], dw.shape()[1], dw.shape()[3], options.strides[0],
-                options.strides[1]});
-    HalideView hx = in.halide(), hdw = dw.halide(), hpw = pw.matrix(), hb = b.halide(), ho = out.operand.halide();
-    run_kernel(k, [&](const detail::KernelEntry &e) {
-        return e.separable(hx.get(), hdw.get(), hpw.get(), hb.get(), static_cast<int>(options.strides[1]),
-                           static_cast<int>(options.strides[0]), static_cast<int>(options.dilations[1]),
-                           static_cast<int>(options.dilations[0]), static_cast<int>(g.width.pad_before),
-                           static_cast<int>(g.height.pad_before), act.min, act.max, act.alpha, ho.get());
-    });
+void separable_conv2d(const ConstTensor &input, const ConstTensor &depthwise_filter,
+                      const PackedPointwiseFilter &pointwise_filter, const std::optional<ConstTensor> &bias,
+                      const MutableTensor &output, const Conv2DOptions &options) {
+    const Operand in(input, "input", Contiguity::InnermostDense, true),
+        dw(depthwise_filter, "depthwise_filter", Contiguity::Dense);
+    HalideView hpw = weights_view(pointwise_filter);
+    run_separable(in, dw, detail::as_shape4(pointwise_filter.shape()), hpw, pointwise_filter.packed(), nullptr, bias,
+                  output, options);
 }
 
 std::vector<int64_t> infer_output_shape(Op op, const std::vector<int64_t> &input,

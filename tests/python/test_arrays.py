@@ -194,3 +194,25 @@ def test_packed_pointwise_filter(out_c, data_format):
         y = y.transpose(0, 2, 3, 1)
     np.testing.assert_allclose(y, ref, rtol=1e-5, atol=1e-4)
     assert ("packed" in sepconv.last_kernel()) == (out_c % 16 == 0)
+
+
+@pytest.mark.parametrize("out_c", [32, 40])
+@pytest.mark.parametrize("data_format", ["NHWC", "NCHW"])
+def test_packed_pointwise_filter_in_separable_conv2d(out_c, data_format):
+    # The fused separable on the packed filter: 32 output channels run the
+    # packed kernels, 40 (not whole 16-channel blocks) TF's.
+    rng = np.random.default_rng(6)
+    x = rng.standard_normal((2, 9, 8, 24), dtype=np.float32)
+    dw = rng.standard_normal((3, 3, 24, 1), dtype=np.float32)
+    pw = rng.standard_normal((1, 1, 24, out_c), dtype=np.float32)
+    packed = sepconv.PackedPointwiseFilter(pw)
+    mid = reference.depthwise_nhwc(x.astype(np.float64), dw.astype(np.float64), [2, 2], [1, 1], "SAME")
+    ref = reference.pointwise_nhwc(mid, pw.astype(np.float64))
+    pw[:] = 0
+    x_in = x if data_format == "NHWC" else np.ascontiguousarray(x.transpose(0, 3, 1, 2))
+    strides = [1, 2, 2, 1] if data_format == "NHWC" else [1, 1, 2, 2]
+    y = sepconv.separable_conv2d(x_in, dw, packed, strides, "SAME", data_format)
+    if data_format == "NCHW":
+        y = y.transpose(0, 2, 3, 1)
+    np.testing.assert_allclose(y, ref, rtol=1e-5, atol=1e-4)
+    assert ("packed" in sepconv.last_kernel()) == (out_c % 16 == 0)

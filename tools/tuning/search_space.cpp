@@ -51,6 +51,8 @@ const std::vector<KnobRow> &knob_table() {
          [](const TargetFacts &) { return std::vector<int>{2, 3, 4, 6, 8}; }},
         {"pw_narrow_columns", {"pointwise", "separable"}, false,
          [](const TargetFacts &) { return std::vector<int>{0, 3, 4}; }},
+        {"pw_width_columns", {"pointwise", "separable"}, false,
+         [](const TargetFacts &) { return std::vector<int>{0, 7}; }},
         // Depthwise row tasks: rows per task (input rows of the padded strip
         // reused by the next output row), the strip per channel vector or whole.
         {"dw_rows_per_task", {"depthwise"}, false, [](const TargetFacts &) { return std::vector<int>{4, 8, 16}; }},

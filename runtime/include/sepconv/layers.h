@@ -1,5 +1,6 @@
 // Layer objects with Keras's and tf.contrib's arguments. Weights are given
-// at run time, once: the layer keeps its own (pre-packed) copy.
+// at run time, once: the layer keeps its own copy, the pointwise weights
+// packed (PackedPointwiseFilter).
 #pragma once
 
 #include <array>
@@ -77,7 +78,8 @@ public:
 private:
     SeparableConv2DConfig config_;
     Conv2DOptions options_;
-    detail::OwnedWeights depthwise_, pointwise_, bias_;
+    detail::OwnedWeights depthwise_, bias_;
+    std::optional<PackedPointwiseFilter> pointwise_;  // packed once (ops.h)
 };
 
 // Inference batch normalization, gamma * (x - mean) / sqrt(variance + epsilon) + beta,
@@ -118,7 +120,8 @@ public:
 private:
     ContribSeparableConv2DConfig config_;
     Conv2DOptions options_;
-    detail::OwnedWeights depthwise_, pointwise_, bias_;
+    detail::OwnedWeights depthwise_, bias_;
+    std::optional<PackedPointwiseFilter> pointwise_;  // packed once (ops.h)
 };
 
 }  // namespace sepconv

@@ -25,7 +25,8 @@ void depthwise_conv2d(const ConstTensor &input, const ConstTensor &filter, const
 void pointwise_conv2d(const ConstTensor &input, const ConstTensor &filter, const std::optional<ConstTensor> &bias,
                       const MutableTensor &output, const Conv2DOptions &options = {});
 
-// A pointwise filter [1, 1, C, O] packed once for repeated calls, as
+// A pointwise filter [1, 1, C, O] packed once for repeated calls (of the 1x1
+// and of the separable convolution), as
 // inference engines keep constant weights (oneDNN's reordered weights,
 // XNNPACK's packed ones): output channels in blocks of kBlock, each block's
 // C x kBlock weights contiguous, row-major [O / kBlock][C][kBlock]. A call
@@ -64,6 +65,11 @@ void pointwise_conv2d(const ConstTensor &input, const PackedPointwiseFilter &fil
 // bias [O] or none.
 void separable_conv2d(const ConstTensor &input, const ConstTensor &depthwise_filter,
                       const ConstTensor &pointwise_filter, const std::optional<ConstTensor> &bias,
+                      const MutableTensor &output, const Conv2DOptions &options = {});
+
+// separable_conv2d with the pointwise filter packed once (same results).
+void separable_conv2d(const ConstTensor &input, const ConstTensor &depthwise_filter,
+                      const PackedPointwiseFilter &pointwise_filter, const std::optional<ConstTensor> &bias,
                       const MutableTensor &output, const Conv2DOptions &options = {});
 
 // Output shapes (in the input's data format) from shapes alone.
