@@ -63,8 +63,9 @@ bool parse_positive(const char *text, int *out) {
 // The default name says what is fixed, like the built-in variants
 // (sepconv_f32_dwconv_3x3m1s1_nhwc; 3x3s2 when the multiplier is not fixed).
 std::string default_name(const Spec &s) {
-    const std::string short_op = std::string(s.op == "depthwise" ? "dwconv" : s.op == "pointwise" ? "pwconv" : "sepconv") +
-                                 (s.packed_weights ? "_packed" : "");
+    const std::string short_op =
+        std::string(s.op == "depthwise" ? "dwconv" : s.op == "pointwise" ? "pwconv" : "sepconv") +
+        (s.packed_weights ? "_packed" : "");
     if (s.op == "pointwise") return "sepconv_f32_" + short_op + "_" + s.layout;
     std::string shape = s.kernel_h ? std::to_string(s.kernel_h) + "x" + std::to_string(s.kernel_w) : "";
     if (s.multiplier) shape += "m" + std::to_string(s.multiplier);

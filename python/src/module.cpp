@@ -194,8 +194,7 @@ NB_MODULE(_sepconv, m) {
     nb::class_<sepconv::PackedPointwiseFilter>(
         m, "PackedPointwiseFilter",
         "A pointwise filter [1, 1, C, O] packed once for repeated pointwise_conv2d and separable_conv2d calls (a "
-        "copy: the array "
-        "may change or go afterwards).")
+        "copy: the array may change or go afterwards).")
         .def(
             "__init__",
             [](sepconv::PackedPointwiseFilter *self, const AnyArray &filter) {
@@ -231,8 +230,8 @@ NB_MODULE(_sepconv, m) {
         "input"_a, "depthwise_filter"_a, "pointwise_filter"_a, "bias"_a.none(), "output"_a, "options"_a);
     m.def(
         "separable_conv2d_packed",
-        [](const AnyArray &input, const AnyArray &depthwise_filter, const sepconv::PackedPointwiseFilter &pointwise_filter,
-           const std::optional<AnyArray> &bias, const AnyArray &output, const sepconv::Conv2DOptions &options) {
+        [](const AnyArray &input, const AnyArray &depthwise_filter,
+           const sepconv::PackedPointwiseFilter &pointwise_filter, const std::optional<AnyArray> &bias, const AnyArray &output, const sepconv::Conv2DOptions &options) {
             const auto in = view_of(input, "input"), dw = view_of(depthwise_filter, "depthwise_filter");
             const auto b = bias_view(bias);
             const auto out = output_view(output);

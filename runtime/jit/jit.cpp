@@ -70,8 +70,8 @@ Specialization specialize(const KernelRequest &r) {
     // The generators fix one stride for both directions; unequal strides stay run-time.
     const bool one_stride = r.stride_h == r.stride_w;
     if (one_stride) s.params["stride"] = std::to_string(r.stride_h);
-    s.function_name = std::string("sepconv_jit_f32_") + (r.op == Op::Depthwise ? "dwconv_" : "sepconv_") + (r.packed_weights ? "packed_" : "") +
-                      std::to_string(r.kernel_h) + "x" + std::to_string(r.kernel_w) + "m" +
+    s.function_name = std::string("sepconv_jit_f32_") + (r.op == Op::Depthwise ? "dwconv_" : "sepconv_") +
+                      (r.packed_weights ? "packed_" : "") + std::to_string(r.kernel_h) + "x" + std::to_string(r.kernel_w) + "m" +
                       std::to_string(r.multiplier) + (one_stride ? "s" + std::to_string(r.stride_h) : "") + "_" +
                       layout;
     return s;

@@ -118,7 +118,8 @@ struct BiasView {
     HalideView halide() const { return {data, &size, &stride, 1}; }
 };
 
-// The output, checked: shape as inferred, and no overlap with any input.
+// The output, checked: shape as inferred, and no overlap with any input
+// (a null input is a copy sepconv owns: a packed filter).
 struct Output {
     Operand operand;
     bool empty;
@@ -131,7 +132,9 @@ struct Output {
         if (empty) return;
         detail::check_elements_distinct(operand.dims, operand.strides, output.strides, "output");
         const detail::Span span = operand.span();
-        for (const Operand *in : inputs) detail::check_no_overlap(span, in->span(), in->name);
+        for (const Operand *in : inputs) {
+            if (in) detail::check_no_overlap(span, in->span(), in->name);
+        }
     }
 };
 
@@ -238,7 +241,7 @@ void run_pointwise(const Operand &in, const Shape4 &filter_shape, HalideView &hw
     const Shape4 out_shape = infer_pointwise_output_shape(in.shape(), filter_shape, options.data_format);
     const BiasView b(bias, filter_shape[3], "out_channels");
     const Activations act = checked_activation(options.activation);
-    const Output out = filter ? Output(output, out_shape, {&in, filter}) : Output(output, out_shape, {&in});
+    const Output out(output, out_shape, {&in, filter});
     if (out.empty) return;
 
     KernelRequest request{Op::Pointwise, options.data_format};
@@ -316,11 +319,11 @@ void run_separable(const Operand &in, const Operand &dw, const Shape4 &pw_shape,
     const OutputGeometry g = infer_output_geometry(x.h, x.w, dw.shape()[0], dw.shape()[1], options);
     const BiasView b(bias, pw_shape[3], "out_channels");
     const Activations act = checked_activation(options.activation);
-    const Output out = pw_filter ? Output(output, out_shape, {&in, &dw, pw_filter}) : Output(output, out_shape, {&in, &dw});
+    const Output out(output, out_shape, {&in, &dw, pw_filter});
     if (out.empty) return;
 
-    KernelRequest request{Op::Separable,      options.data_format, dw.shape()[0],     dw.shape()[1],
-                          dw.shape()[3],      options.strides[0],  options.strides[1]};
+    KernelRequest request{Op::Separable,   options.data_format, dw.shape()[0],    dw.shape()[1],
+                          dw.shape()[3], options.strides[0],  options.strides[1]};
     request.packed_weights = packed;
     const detail::ResolvedKernel k = choose(request);
     HalideView hx = in.halide(), hdw = dw.halide(), hb = b.halide(), ho = out.operand.halide();
