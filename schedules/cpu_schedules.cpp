@@ -17,6 +17,7 @@
 //   dw_vectors         channel vectors per depthwise register tile (1)
 //   dw_columns         output columns per depthwise register tile (vector
 //                      registers / 2: 8 on AVX2, 16 on AVX-512 and NEON)
+//   sep_dw_vectors     channel vectors per fused depthwise register tile (1)
 //   sep_dw_columns     output columns per fused depthwise register tile (8)
 //   dw_unroll_taps     1: unroll the taps of a constant kernel size (1)
 //   dw_specialize_dilation  1: each depthwise register tile also compiled
@@ -135,7 +136,8 @@ struct OutputLoops {
     // (the same loops, with the condition known inside), then on `fits` alone.
     Expr specialize_on;
     // false for a stage computed inside another's task (the fused depthwise):
-    // its rows are y, batch is n, no row tasks and nothing parallel.
+    // its rows are y, batch is n, no row tasks; parallel over the inner tiles
+    // only where parallel_inner_tiles says so.
     bool row_tasks = true;
 };
 
@@ -205,7 +207,7 @@ void schedule_output_loops(Halide::Stage output, const std::vector<RegisterTile>
     // waiting on them take another io task and pack a second large panel
     // (MobileNet v1 dw13's 1x1 on two threads took 1.7-1.9x the time).
     const Var bo_task("bo_task");
-    const bool halves = l.row_tasks && l.parallel_inner_tiles;
+    const bool halves = l.row_tasks && l.parallel_inner_tiles;  // the output's own tasks only
     for (const RegisterTile &t : tiles) {
         Expr fits = tile_taken(t, out_channels, out_width);
         std::vector<Expr> cases = {fits};
@@ -227,7 +229,7 @@ void schedule_output_loops(Halide::Stage output, const std::vector<RegisterTile>
                     .reorder(bo, row, io, bo_task)
                     .parallel(bo_task);
             }
-            if (l.row_tasks && l.parallel_inner_tiles) tiled.parallel(io);
+            if (l.parallel_inner_tiles) tiled.parallel(io);
         }
     }
     // Fallback for outputs smaller than any tile: same loop names (acc is
@@ -236,7 +238,7 @@ void schedule_output_loops(Halide::Stage output, const std::vector<RegisterTile>
     output.split(t.inner, io, ii, t.inner_lanes, TailStrategy::GuardWithIf)
         .split(t.blocked, bo, bi, t.blocked_size, TailStrategy::GuardWithIf)
         .reorder(loops);
-    if (l.row_tasks && l.parallel_inner_tiles) output.parallel(io);
+    if (l.parallel_inner_tiles) output.parallel(io);
 }
 
 // Tiles `output` and computes the accumulator `acc` (pure bias + one update
@@ -494,22 +496,30 @@ void cpu_schedule_pointwise(PointwisePipeline p, const Halide::Target &target, c
 
 // The fused depthwise in register tiles, as in the standalone depthwise:
 // `mid`, the intermediate the pointwise reads (a wrapper of the depthwise
-// accumulator), is computed in tiles of one channel vector x `columns` output
-// columns, each accumulated over the taps in registers and stored once.
+// accumulator), is computed in tiles of `vectors` channel vectors x `columns`
+// output columns, each accumulated over the taps in registers and stored once.
 // (Updated in place in `mid`, every tap was a load and a store around one FMA:
 // the fused kernel ran slower than our own depthwise + pointwise pair,
 // bench/results/README.md.) The caller stores `mid` where it is fused.
-Func fused_depthwise_tiles(SeparablePipeline p, int lanes, int columns, bool unroll_taps, Expr undilated,
-                           bool channel_tiles_outside_rows) {
+// Where `parallel_when` holds (undefined: never), mid's channel tiles run in
+// parallel: the small images whose output is one task, parallel over
+// output-channel tiles, computed their whole intermediate on one thread first.
+Func fused_depthwise_tiles(SeparablePipeline p, int lanes, int vectors, int columns, bool unroll_taps,
+                           Expr undilated, bool channel_tiles_outside_rows, Expr parallel_when) {
     Func mid = p.depthwise.in(p.pointwise);
     store_vectorized_dimension_innermost(mid, p.layout);
-    const std::vector<RegisterTile> tiles = tiles_largest_first(p.layout, 1, columns, lanes);
+    const std::vector<RegisterTile> tiles = tiles_largest_first(p.layout, vectors, columns, lanes);
     schedule_accumulator(mid, p.depthwise, {p.taps.x, p.taps.y}, unroll_taps, tiles, lanes, p.mid_channels,
                          p.out_width, channel_tiles_outside_rows);
     OutputLoops loops;
     loops.inner_tiles_outside_rows = channel_tiles_outside_rows;
     loops.specialize_on = undilated;
     loops.row_tasks = false;
+    if (parallel_when.defined()) {
+        OutputLoops parallel = loops;
+        parallel.parallel_inner_tiles = true;
+        schedule_output_loops(mid.specialize(parallel_when), tiles, lanes, p.mid_channels, p.out_width, parallel);
+    }
     schedule_output_loops(mid, tiles, lanes, p.mid_channels, p.out_width, loops);
     return mid;
 }
@@ -523,9 +533,12 @@ void cpu_schedule_separable(SeparablePipeline p, const Halide::Target &target, c
     const bool per_task = knobs.get("fused_per_task", 1) != 0 && p.layout == Layout::NHWC;
     const Expr rows_per_row_task = rows_per_task(p.output, p.layout, knobs);
     const int sep_budget = knobs.get("sep_task_bytes", l2_cache_bytes(target) / 2);
-    // Knob sep_dw_columns: output columns of the fused depthwise's register
-    // tile (hand 8: AVX2's 16 registers hold 8 accumulators, the input and the
-    // filter vectors; with 16, AVX-512's 5x5 separable took minutes to compile).
+    // Knobs sep_dw_vectors x sep_dw_columns: channel vectors x output columns
+    // of the fused depthwise's register tile (hand 1 x 8: AVX2's 16 registers
+    // hold 8 accumulators, the input and the filter vectors; with 16 columns,
+    // AVX-512's 5x5 separable took minutes to compile). The standalone
+    // depthwise's tuned tile is 2 x 4 (schedules/db/schedules.json).
+    const int vectors = knobs.get("sep_dw_vectors", 1);
     const int columns = knobs.get("sep_dw_columns", 8);
     // Knob dw_specialize_dilation (hand 1): as in the depthwise.
     const bool specialize_dilation = knobs.get("dw_specialize_dilation", 1) != 0;
@@ -560,7 +573,8 @@ void cpu_schedule_separable(SeparablePipeline p, const Halide::Target &target, c
         // of MobileNet v1 dw2's fused time in Halide's profiler); the tuned
         // choices are in schedules/db/schedules.json. Without the strip
         // (dw_padded_strip = 0) the channel tiles still run in that order.
-        Func mid = fused_depthwise_tiles(p, lanes, columns, unroll_taps, undilated, strip_per_channel_tile);
+        Func mid = fused_depthwise_tiles(p, lanes, vectors, columns, unroll_taps, undilated, strip_per_channel_tile,
+                                         channel_parallel_small_images ? image_fits : Expr());
         mid.compute_at(p.output, Var("row_task"));
         if (padded_strip) compute_padded_strip(p.depthwise, mid, y, p.output, p.layout, lanes, strip_per_channel_tile);
         return;
@@ -573,7 +587,8 @@ void cpu_schedule_separable(SeparablePipeline p, const Halide::Target &target, c
     accumulate_in_registers(p.output, p.pointwise, {p.channels.x}, false, tiles, lanes, p.out_channels,
                             p.out_width, rows_per_row_task);
     if (padded_strip) compute_padded_strip(p.depthwise, p.output, Var("row"), p.output, p.layout, lanes, false);
-    fused_depthwise_tiles(p, lanes, columns, unroll_taps, undilated, false).compute_at(p.output, Var("row"));
+    fused_depthwise_tiles(p, lanes, vectors, columns, unroll_taps, undilated, false, Expr())
+        .compute_at(p.output, Var("row"));
 }
 
 }  // namespace sepconv::schedules

@@ -191,8 +191,10 @@ TEST(Tuner, RejectsACandidateWithWrongOutput) {
 // before timing it and rejects a wrong one. The candidates are the loop
 // orders the tuned database does not hold (schedules/db/schedules.json: one
 // strip of all channels, the fused task path), which the AOT kernels' tests
-// run: the strip per channel vector, and the fused separable's row path.
-// (Each AVX-512 separable takes 30-60 s to compile, so the set is small.)
+// run: the strip per channel vector, and the fused separable's row path;
+// and the fused depthwise in two-vector tiles (40 channels: the tiles overlap),
+// on a small image (its depthwise parallel over channel tiles). (Each
+// AVX-512 separable takes 30-60 s to compile, so the set is small.)
 TEST(Tuner, DirectInputReadsComputeTheReferenceAtEveryBorder) {
     Layer strided;
     strided.suite = "tiny";
@@ -215,7 +217,10 @@ TEST(Tuner, DirectInputReadsComputeTheReferenceAtEveryBorder) {
     };
     const std::vector<Case> cases = {
         {"depthwise", {strided, dilated}, {"dw_padded_strip=0"}},
-        {"separable", {strided}, {"dw_padded_strip=0", "dw_padded_strip=0,fused_per_task=0"}},
+        {"separable",
+         {strided},
+         {"dw_padded_strip=0", "dw_padded_strip=0,fused_per_task=0",
+          "dw_padded_strip=0,sep_dw_vectors=2,sep_dw_columns=4"}},
     };
     for (const Case &c : cases) {
         TuneOptions o;

@@ -64,8 +64,9 @@ const std::vector<KnobRow> &knob_table() {
         {"dw_padded_strip", {"depthwise", "separable"}, false, [](const TargetFacts &) { return std::vector<int>{0, 1}; }},
         // Fused separable: a task's whole depthwise intermediate first, in L2
         // (fused_per_task=1), or one row at a time inside the pointwise's row
-        // loop (0); the fused depthwise's register tile columns.
+        // loop (0); the fused depthwise's register tile (channel vectors x columns).
         {"fused_per_task", {"separable"}, false, [](const TargetFacts &) { return std::vector<int>{0, 1}; }},
+        {"sep_dw_vectors", {"separable"}, false, [](const TargetFacts &) { return std::vector<int>{1, 2}; }},
         {"sep_dw_columns", {"separable"}, false,
          [](const TargetFacts &f) { return upto_registers(f, {4, 8}); }},
         // GPU thread blocks (schedules/gpu_schedules.cpp): warps per block,
