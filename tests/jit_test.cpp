@@ -1,6 +1,7 @@
 // The JIT: kernels compiled for exactly a call's parameters agree with the AOT
 // kernels and the reference; the memory cache hits on a second call, the disk
-// cache across processes; 8 threads share it safely.
+// cache across processes; 8 threads share it safely; the kernels run on the
+// process's Halide runtime.
 #include <gtest/gtest.h>
 #include <unistd.h>
 
@@ -9,6 +10,7 @@
 #include <random>
 #include <thread>
 
+#include "HalideRuntime.h"
 #include "harness.h"
 #include "sepconv/jit.h"
 #include "sepconv/ops.h"
@@ -178,6 +180,23 @@ TEST_F(Jit, MemoryCacheIsBounded) {
 
 // 8 threads on 4 distinct keys (so also 2 threads per equal key): each kernel
 // is compiled once and every result is right.
+// A JIT kernel's shared object carries its own copy of the Halide runtime;
+// its parallel loops must still run on the process's (the thread pool that
+// halide_set_num_threads sizes): they go through the do_par_for installed here.
+std::atomic<int> process_par_fors{0};
+int counting_do_par_for(void *user_context, halide_task_t f, int min, int size, uint8_t *closure) {
+    process_par_fors++;
+    return halide_default_do_par_for(user_context, f, min, size, closure);
+}
+
+TEST_F(Jit, KernelsRunOnTheProcessHalideRuntime) {
+    const halide_do_par_for_t previous = halide_set_custom_do_par_for(counting_do_par_for);
+    run(Call{Op::Depthwise, 3, 3, 2, 1});  // two row tasks: one parallel loop
+    halide_set_custom_do_par_for(previous);
+    EXPECT_EQ(last_kernel(), "sepconv_jit_f32_dwconv_3x3m2s1_nhwc");
+    EXPECT_GT(process_par_fors.load(), 0);
+}
+
 TEST_F(Jit, EightThreadsOnDistinctAndEqualKeys) {
     const std::vector<Call> calls = {{Op::Depthwise, 3, 3, 3, 1}, {Op::Separable, 3, 3, 4, 1},
                                      {Op::Depthwise, 2, 2, 1, 2}, {Op::Pointwise, 1, 1, 1, 1}};

@@ -225,6 +225,27 @@ private:
         return k;
     }
 
+    // The kernel's shared object carries its own copy of the Halide runtime
+    // (loaded RTLD_LOCAL): left alone, its parallel loops ran on a thread pool
+    // of its own, as many threads as cores whatever halide_set_num_threads
+    // said (`sepconv run --jit --threads 1` used both cores of a 2-core
+    // machine), its scratch bypassed the workspace cache and its errors were
+    // printed instead of captured. Its hooks now call the process's runtime,
+    // the one the AOT kernels use: one thread pool, one allocator, one error
+    // handler. `symbol` looks a name up in the kernel's object.
+    template <typename Symbol>
+    static void use_the_process_runtime(Symbol symbol) {
+        auto in_kernel = [&](auto process_function, const char *name) {
+            return reinterpret_cast<decltype(process_function)>(symbol(name));
+        };
+        in_kernel(&halide_set_custom_parallel_runtime, "halide_set_custom_parallel_runtime")(
+            halide_do_par_for, halide_do_task, halide_do_loop_task, halide_do_parallel_tasks, halide_semaphore_init,
+            halide_semaphore_try_acquire, halide_semaphore_release);
+        in_kernel(&halide_set_custom_malloc, "halide_set_custom_malloc")(halide_malloc);
+        in_kernel(&halide_set_custom_free, "halide_set_custom_free")(halide_free);
+        in_kernel(&halide_set_error_handler, "halide_set_error_handler")(halide_error);
+    }
+
     // Halide: generator -> object (with the Halide runtime in it); the C++
     // compiler: object -> shared object. Written under temporary names and
     // renamed, so concurrent processes never see a partial file.
@@ -264,8 +285,13 @@ private:
         k->name = spec.function_name;
         k->handle = dlopen(so.c_str(), RTLD_NOW | RTLD_LOCAL);
         if (!k->handle) throw std::runtime_error(std::string("sepconv JIT: dlopen failed: ") + dlerror());
-        void *fn = dlsym(k->handle, spec.function_name.c_str());
-        if (!fn) throw std::runtime_error("sepconv JIT: " + so.string() + " lacks " + spec.function_name);
+        auto symbol = [&](const std::string &name) {
+            void *p = dlsym(k->handle, name.c_str());
+            if (!p) throw std::runtime_error("sepconv JIT: " + so.string() + " lacks " + name);
+            return p;
+        };
+        void *fn = symbol(spec.function_name);
+        use_the_process_runtime(symbol);
         KernelInfo &info = k->entry.info;
         info.name = k->name.c_str();
         info.data_format = spec.params.at("layout") == "nhwc" ? DataFormat::NHWC : DataFormat::NCHW;
