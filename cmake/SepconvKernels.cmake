@@ -121,7 +121,8 @@ function(sepconv_kernel NAME)
     sepconv_variant_params(${ARG_PARAMS})
     # Tuned knobs from the schedule database, unless PARAMS set knobs.
     if (NOT ARG_PARAMS MATCHES "(^|;)knobs=")
-        sepconv_tuned_knobs(tuned ${ARG_OP} ${layout} ${kernel_h} ${kernel_w} ${multiplier} ${stride} ${ARG_TARGETS})
+        sepconv_tuned_knobs(tuned ${ARG_OP} ${layout} ${kernel_h} ${kernel_w} ${multiplier} ${stride} ${weights_layout}
+                            ${ARG_TARGETS})
         if (tuned)
             list(APPEND ARG_PARAMS "knobs=${tuned}")
         endif ()

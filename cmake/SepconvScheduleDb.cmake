@@ -47,13 +47,15 @@ function(sepconv_target_class OUT TARGET)
 endfunction()
 
 # sepconv_tuned_knobs(<out> <op> <layout> <kernel_h> <kernel_w> <multiplier>
-#                     <stride> <target>...): the "class.knob:value,..." string
+#                     <stride> <weights_layout> <target>...): the "class.knob:value,..." string
 # of the database entries "<op>/<variant>/<class>" for the targets' classes,
 # where the variant is named as `sepconv tune` names it (pointwise: the layout;
-# kernel_h 0: generic_<layout>; else <kh>x<kw>m<m>[s<stride>]_<layout>).
+# kernel_h 0: generic_<layout>; else <kh>x<kw>m<m>[s<stride>]_<layout>; with
+# weights_layout packed, packed_<that>, and where the database has no packed
+# entry for a class, the TF-filter entry's knobs).
 # Entries tuned on other schedule sources than SEPCONV_SCHEDULE_FINGERPRINT
 # are stale: ignored with a warning. Empty when there is nothing to use.
-function(sepconv_tuned_knobs OUT OP LAYOUT KERNEL_H KERNEL_W MULTIPLIER STRIDE)
+function(sepconv_tuned_knobs OUT OP LAYOUT KERNEL_H KERNEL_W MULTIPLIER STRIDE WEIGHTS_LAYOUT)
     if (OP STREQUAL "pointwise")
         set(variant ${LAYOUT})
     elseif (KERNEL_H EQUAL 0)
@@ -64,6 +66,12 @@ function(sepconv_tuned_knobs OUT OP LAYOUT KERNEL_H KERNEL_W MULTIPLIER STRIDE)
             string(APPEND variant s${STRIDE})
         endif ()
         string(APPEND variant _${LAYOUT})
+    endif ()
+    set(variants ${variant})
+    if (WEIGHTS_LAYOUT STREQUAL "packed")
+        set(variants packed_${variant} ${variant})
+    elseif (NOT WEIGHTS_LAYOUT STREQUAL "tf")
+        message(FATAL_ERROR "sepconv_tuned_knobs: weights_layout must be tf or packed, got '${WEIGHTS_LAYOUT}'")
     endif ()
     set(knobs "")
     if (SEPCONV_SCHEDULE_DB AND EXISTS "${SEPCONV_SCHEDULE_DB}")
@@ -82,8 +90,13 @@ function(sepconv_tuned_knobs OUT OP LAYOUT KERNEL_H KERNEL_W MULTIPLIER STRIDE)
                 continue()
             endif ()
             list(APPEND seen ${cls})
-            set(key "${OP}/${variant}/${cls}")
-            string(JSON entry ERROR_VARIABLE missing GET "${db}" entries "${key}")
+            foreach (v IN LISTS variants)  # the first the database has
+                set(key "${OP}/${v}/${cls}")
+                string(JSON entry ERROR_VARIABLE missing GET "${db}" entries "${key}")
+                if (NOT missing)
+                    break()
+                endif ()
+            endforeach ()
             if (missing)
                 continue()
             endif ()

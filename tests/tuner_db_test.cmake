@@ -21,7 +21,9 @@ file(WRITE "${SEPCONV_SCHEDULE_DB}" [=[{
     "depthwise/3x3m1s2_nhwc/avx2": {"op": "depthwise", "variant": "3x3m1s2_nhwc", "target_class": "avx2",
       "schedule_fingerprint": "stale0123456789a", "knobs": {"dw_columns": 4}},
     "pointwise/nhwc/avx512": {"op": "pointwise", "variant": "nhwc", "target_class": "avx512",
-      "schedule_fingerprint": "fresh0123456789a", "knobs": {"pw_columns": 8}}
+      "schedule_fingerprint": "fresh0123456789a", "knobs": {"pw_columns": 8}},
+    "pointwise/packed_nhwc/avx512": {"op": "pointwise", "variant": "packed_nhwc", "target_class": "avx512",
+      "schedule_fingerprint": "fresh0123456789a", "knobs": {"pw_columns": 6}}
   }
 }]=])
 
@@ -33,18 +35,20 @@ function(expect_knobs WANT)
         message(FATAL_ERROR "sepconv_tuned_knobs(${ARGN}): got '${got}', want '${WANT}'")
     endif ()
 endfunction()
-expect_knobs("avx2.pw_columns:4,avx2.pw_vectors:2" separable nhwc 3 3 1 1)
-expect_knobs("" separable nhwc 3 3 1 2)                 # no entry: hand schedule
-expect_knobs("" depthwise nhwc 3 3 1 2)                 # stale entry: ignored (a warning)
-expect_knobs("avx512.pw_columns:8" pointwise nhwc 0 0 0 0)
+expect_knobs("avx2.pw_columns:4,avx2.pw_vectors:2" separable nhwc 3 3 1 1 tf)
+expect_knobs("" separable nhwc 3 3 1 2 tf)              # no entry: hand schedule
+expect_knobs("" depthwise nhwc 3 3 1 2 tf)              # stale entry: ignored (a warning)
+expect_knobs("avx512.pw_columns:8" pointwise nhwc 0 0 0 0 tf)
+expect_knobs("avx512.pw_columns:6" pointwise nhwc 0 0 0 0 packed)  # the packed kernel's own entry
+expect_knobs("avx2.pw_columns:4,avx2.pw_vectors:2" separable nhwc 3 3 1 1 packed)  # none: the TF filter's
 set(SEPCONV_SCHEDULE_DB_ACCEPT_STALE ON)
-expect_knobs("avx2.dw_columns:4" depthwise nhwc 3 3 1 2)
+expect_knobs("avx2.dw_columns:4" depthwise nhwc 3 3 1 2 tf)
 set(SEPCONV_SCHEDULE_DB_ACCEPT_STALE OFF)
 
 # The generator takes the string for a multi-target build, each sub-target its own.
 # Two sub-targets keep it short: the knobs are qualified for one of them.
 set(targets x86-64-linux-avx-avx2-f16c-fma-sse41-no_runtime x86-64-linux-no_runtime)
-sepconv_tuned_knobs(knobs separable nhwc 3 3 1 1 ${targets})
+sepconv_tuned_knobs(knobs separable nhwc 3 3 1 1 tf ${targets})
 list(JOIN targets "," target_list)
 function(generate KNOBS EXPECT_OK)
     execute_process(COMMAND "${GENERATOR}" -g separable -f tuned -n tuned -d 0 -e c_header,object -o "${WORK_DIR}"

@@ -123,9 +123,23 @@ TEST(Layers, ShapesFileGroupsIntoVariantClasses) {
     const auto classes = shape_classes(layers, {"depthwise", "pointwise", "separable"});
     std::vector<std::string> names;
     for (const auto &c : classes) names.push_back(c.op + "/" + c.variant + ":" + std::to_string(c.layers.size()));
-    EXPECT_EQ(names, (std::vector<std::string>{"depthwise/3x3m1s1_nhwc:1", "depthwise/3x3m1s2_nhwc:1",
-                                               "depthwise/5x5m1_nhwc:1", "pointwise/nhwc:2",
-                                               "separable/3x3m1s1_nhwc:1", "separable/3x3m1s2_nhwc:1"}));
+    EXPECT_EQ(names, (std::vector<std::string>{
+                         "depthwise/3x3m1s1_nhwc:1", "depthwise/3x3m1s2_nhwc:1", "depthwise/5x5m1_nhwc:1",
+                         "pointwise/nhwc:2", "pointwise/packed_nhwc:2", "separable/3x3m1s1_nhwc:1",
+                         "separable/packed_3x3m1s1_nhwc:1", "separable/3x3m1s2_nhwc:1",
+                         "separable/packed_3x3m1s2_nhwc:1"}));
+    // One weights layout; a packed class only for whole blocks of 16 output channels.
+    auto names_of = [](const std::vector<ShapeClass> &cs) {
+        std::vector<std::string> v;
+        for (const auto &c : cs) v.push_back(c.op + "/" + c.variant + (c.params.count("weights_layout") ? "+" : ""));
+        return v;
+    };
+    EXPECT_EQ(names_of(shape_classes(layers, {"separable"}, {"packed"})),
+              (std::vector<std::string>{"separable/packed_3x3m1s1_nhwc+", "separable/packed_3x3m1s2_nhwc+"}));
+    Layer narrow = layers[0];
+    narrow.out_c = 24;
+    EXPECT_EQ(names_of(shape_classes({narrow}, {"pointwise"})), (std::vector<std::string>{"pointwise/nhwc"}));
+    EXPECT_THROW(shape_classes(layers, {"pointwise"}, {"blocked"}), std::invalid_argument);
     std::ofstream(path) << "net,a,16,16,8,3,3,x,1,1,16,SAME\n";
     EXPECT_THROW(read_shapes(path), std::runtime_error);
     std::filesystem::remove(path);
@@ -180,6 +194,35 @@ TEST(Tuner, RejectsACandidateWithWrongOutput) {
     std::string text((std::istreambuf_iterator<char>(journal)), std::istreambuf_iterator<char>());
     EXPECT_NE(text.find("\"rejected\""), std::string::npos);
     std::filesystem::remove(o.journal_path);
+}
+
+// A packed class times the kernel on a PackedPointwiseFilter: the hand
+// schedule passes the reference check (the problem's weights are packed as
+// the kernel reads them) and the entry is keyed as the packed AOT variant.
+TEST(Tuner, PackedClassRunsOnPackedWeights) {
+    Layer l;
+    l.suite = "tiny";
+    l.name = "l1";
+    l.in_h = l.in_w = 9;
+    l.in_c = 12;
+    l.k_h = l.k_w = 3;
+    l.out_c = 48;  // three blocks of 16
+    l.padding = "SAME";
+    const auto classes = shape_classes({l}, {"pointwise"}, {"packed"});
+    ASSERT_EQ(classes.size(), 1u);
+    TuneOptions o;
+    o.target = Halide::Target("host");
+    o.schedule_fingerprint = "test";
+    o.max_candidates = 1;
+    o.extra_candidates = {Knobs::parse("pw_columns=2,pw_vectors=1").str()};
+    o.budget_seconds = 600;
+    o.pairs[0] = o.pairs[1] = o.pairs[2] = 1;
+    o.sample_ms = 0.1;
+    o.progress = false;
+    const auto reports = tune(classes, o);
+    ASSERT_EQ(reports.size(), 1u);
+    EXPECT_TRUE(reports[0].rejected.empty()) << reports[0].rejected.front();
+    EXPECT_EQ(reports[0].entry.key(), "pointwise/packed_nhwc/" + sepconv::schedules::target_class(o.target));
 }
 
 // The depthwise taps read either a strip of the zero-padded input or the input

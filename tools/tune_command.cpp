@@ -42,6 +42,9 @@ the best knob set per (op, variant, target class) into the schedule database.
                         relative paths from the working directory: run it in the source tree)
   --suites A,B          suites of the list to tune for (default: mobilenet_v1,mobilenet_v2)
   --ops A,B             depthwise, pointwise, separable (default: all three)
+  --weights A,B         the pointwise filter the 1x1 and separable kernels read:
+                        tf (TF's), packed (a PackedPointwiseFilter; layers whose
+                        out_c is a multiple of 16), each its own class (default: both)
   --target T            Halide target (default: the first of the build's kernel targets
                         this CPU runs; "host" for the host's own)
   --db PATH             database to update (default: schedules/db/schedules.json)
@@ -140,6 +143,7 @@ int run(int argc, char **argv) {
     std::string journal;
     std::vector<std::string> suites = {"mobilenet_v1", "mobilenet_v2"};
     std::vector<std::string> ops = {"depthwise", "pointwise", "separable"};
+    std::vector<std::string> weights = {"tf", "packed"};
     std::vector<std::string> autoschedulers = {"Mullapudi2016", "Adams2019"};
     std::string target_text, perturb;
     bool fresh = false;
@@ -161,6 +165,8 @@ int run(int argc, char **argv) {
                 suites = list(value());
             } else if (a == "--ops") {
                 ops = list(value());
+            } else if (a == "--weights") {
+                weights = list(value());
             } else if (a == "--target") {
                 target_text = value();
             } else if (a == "--db") {
@@ -210,7 +216,7 @@ int run(int argc, char **argv) {
 
         const auto layers = read_shapes(shapes, suites);
         if (layers.empty()) throw std::invalid_argument("no layers of the suites in " + shapes);
-        const auto classes = shape_classes(layers, ops);
+        const auto classes = shape_classes(layers, ops, weights);
         std::fprintf(stderr, "sepconv tune: %zu layers, %zu classes, target %s (%s), budget %.1f min, journal %s\n",
                      layers.size(), classes.size(), o.target.to_string().c_str(),
                      schedules::target_class(o.target).c_str(), o.budget_seconds / 60, journal.c_str());

@@ -20,6 +20,7 @@
 #include "knobs.h"
 #include "reference.h"
 #include "search_space.h"
+#include "sepconv/ops.h"
 
 namespace sepconv::tuning {
 namespace {
@@ -99,9 +100,15 @@ std::string shape_text(const Layer &l, const std::string &op, int batch) {
     return s.str();
 }
 
+// The pointwise weights as the kernel reads them: TF's [C][O] (Halide
+// [O, C]), or packed in blocks of 16 output channels (PackedPointwiseFilter;
+// Halide [16 * C, O / 16]).
+Buffer<float> pointwise_weights(const std::vector<float> &w, int channels, int out_channels, bool packed);
+
 class Problem {
 public:
-    Problem(const Layer &l, const std::string &op, int batch, unsigned seed) : layer_(l), op_(op) {
+    Problem(const Layer &l, const std::string &op, bool packed_weights, int batch, unsigned seed)
+        : layer_(l), op_(op) {
         std::mt19937 rng(seed);
         std::uniform_real_distribution<float> dist(-1.0f, 1.0f);
         auto random = [&](size_t n) {
@@ -125,7 +132,7 @@ public:
             const auto in = random(static_cast<size_t>(n) * wy.out * wx.out * cm);
             const auto w = random(static_cast<size_t>(cm) * l.out_c), b = random(l.out_c);
             input_ = copy(in, {cm, wx.out, wy.out, n});
-            pw_ = copy(w, {l.out_c, cm});
+            pw_ = pointwise_weights(w, cm, l.out_c, packed_weights);
             bias_ = copy(b, {l.out_c});
             output_ = Buffer<float>(l.out_c, wx.out, wy.out, n);
             ref_ = reference::pointwise(reference::from_floats(in, {n, wy.out, wx.out, cm}), w, l.out_c, b, relu6);
@@ -145,7 +152,7 @@ public:
             reduction_ = l.k_h * l.k_w;
         } else {
             const auto w = random(static_cast<size_t>(cm) * l.out_c), b = random(l.out_c);
-            pw_ = copy(w, {l.out_c, cm});
+            pw_ = pointwise_weights(w, cm, l.out_c, packed_weights);
             bias_ = copy(b, {l.out_c});
             output_ = Buffer<float>(l.out_c, wx.out, wy.out, n);
             ref_ = reference::separable(reference::from_floats(in, {n, l.in_h, l.in_w, l.in_c}), dw,
@@ -194,13 +201,13 @@ public:
         return {max_err, 1e-5 * (1 + max_ref) * std::sqrt(std::max(1.0, static_cast<double>(reduction_)))};
     }
 
-private:
     static Buffer<float> copy(const std::vector<float> &data, std::vector<int> sizes) {
         Buffer<float> b(sizes);
         std::copy(data.begin(), data.end(), b.data());
         return b;
     }
 
+private:
     Layer layer_;
     std::string op_;
     Buffer<float> input_, dw_, pw_, bias_, output_;
@@ -208,6 +215,13 @@ private:
     int reduction_ = 1;
     int pad_left_ = 0, pad_top_ = 0;
 };
+
+Buffer<float> pointwise_weights(const std::vector<float> &w, int channels, int out_channels, bool packed) {
+    if (!packed) return Problem::copy(w, {out_channels, channels});
+    const PackedPointwiseFilter filter(ConstTensor(w, {1, 1, channels, out_channels}));
+    const int block = static_cast<int>(PackedPointwiseFilter::kBlock);
+    return Problem::copy(filter.values(), {block * channels, out_channels / block});
+}
 
 // ---- compiling --------------------------------------------------------------
 
@@ -314,7 +328,9 @@ public:
     ClassReport run() {
         t0_ = Clock::now();
         unsigned seed = o_.seed;
-        for (const Layer &l : cls_.layers) problems_.emplace_back(l, cls_.op, o_.batch, seed++);
+        const auto weights = cls_.params.find("weights_layout");
+        const bool packed = weights != cls_.params.end() && weights->second == "packed";
+        for (const Layer &l : cls_.layers) problems_.emplace_back(l, cls_.op, packed, o_.batch, seed++);
         default_ = compile(cls_, "", o_.target);
         if (std::string why = check(*default_, ""); !why.empty()) {
             throw std::runtime_error(entry_.key() + ": the hand schedule fails the reference check: " + why);
@@ -623,7 +639,11 @@ std::vector<Layer> read_shapes(const std::string &csv_path, const std::vector<st
     return layers;
 }
 
-std::vector<ShapeClass> shape_classes(const std::vector<Layer> &layers, const std::vector<std::string> &ops) {
+std::vector<ShapeClass> shape_classes(const std::vector<Layer> &layers, const std::vector<std::string> &ops,
+                                      const std::vector<std::string> &weights) {
+    for (const std::string &w : weights) {
+        if (w != "tf" && w != "packed") throw std::invalid_argument("unknown weights '" + w + "' (tf, packed)");
+    }
     std::vector<ShapeClass> classes;
     for (const std::string &op : ops) {
         if (op != "depthwise" && op != "pointwise" && op != "separable") {
@@ -638,13 +658,26 @@ std::vector<ShapeClass> shape_classes(const std::vector<Layer> &layers, const st
             } else {
                 variant_of(l, c);
             }
-            auto it = std::find_if(classes.begin(), classes.end(),
-                                   [&](const ShapeClass &x) { return x.op == c.op && x.variant == c.variant; });
-            if (it == classes.end()) {
-                classes.push_back(c);
-                it = classes.end() - 1;
+            std::vector<ShapeClass> forms;  // one per weights layout the op reads
+            if (op == "depthwise" || std::find(weights.begin(), weights.end(), "tf") != weights.end()) {
+                forms.push_back(c);
             }
-            it->layers.push_back(l);
+            const bool whole_blocks = l.out_c % PackedPointwiseFilter::kBlock == 0;
+            if (op != "depthwise" && whole_blocks && std::find(weights.begin(), weights.end(), "packed") != weights.end()) {
+                ShapeClass packed = c;
+                packed.variant = "packed_" + c.variant;  // as the AOT kernels: ..._sepconv_packed_3x3m1s1_nhwc
+                packed.params["weights_layout"] = "packed";
+                forms.push_back(packed);
+            }
+            for (const ShapeClass &f : forms) {
+                auto it = std::find_if(classes.begin(), classes.end(),
+                                       [&](const ShapeClass &x) { return x.op == f.op && x.variant == f.variant; });
+                if (it == classes.end()) {
+                    classes.push_back(f);
+                    it = classes.end() - 1;
+                }
+                it->layers.push_back(l);
+            }
         }
     }
     return classes;

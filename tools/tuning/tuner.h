@@ -30,7 +30,8 @@ std::vector<Layer> read_shapes(const std::string &csv_path, const std::vector<st
 // One AOT kernel variant and the layers it serves: what is tuned as a unit.
 struct ShapeClass {
     std::string op;       // the generator: depthwise, pointwise, separable
-    std::string variant;  // as in the AOT kernel name: 3x3m1s1_nhwc, 5x5m1_nhwc, generic_nhwc, nhwc (pointwise)
+    std::string variant;  // as in the AOT kernel name: 3x3m1s1_nhwc, 5x5m1_nhwc, generic_nhwc, nhwc (pointwise),
+                          // packed_nhwc, packed_3x3m1s1_nhwc (a PackedPointwiseFilter)
     std::map<std::string, std::string> params;  // the variant's GeneratorParams
     std::vector<Layer> layers;
 };
@@ -38,8 +39,12 @@ struct ShapeClass {
 // Groups the layers by the variant each of `ops` would run them in (NHWC):
 // a layer gives a depthwise, a pointwise (when out_c > 0) and a separable
 // (when out_c > 0) problem. The specialized variants mirror
-// runtime/kernels/CMakeLists.txt.
-std::vector<ShapeClass> shape_classes(const std::vector<Layer> &layers, const std::vector<std::string> &ops);
+// runtime/kernels/CMakeLists.txt. The 1x1 and the separable are tuned for
+// each of `weights` ("tf": TF's filter; "packed": a PackedPointwiseFilter,
+// variants named packed_<variant> as the AOT kernels, for the layers whose
+// out_c is whole blocks of 16): separate kernels, separate knobs.
+std::vector<ShapeClass> shape_classes(const std::vector<Layer> &layers, const std::vector<std::string> &ops,
+                                      const std::vector<std::string> &weights = {"tf", "packed"});
 
 // The test seam: called after every run of a candidate (never the hand
 // schedule) with its knob string and output, before the output is checked.
