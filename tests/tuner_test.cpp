@@ -145,31 +145,43 @@ TEST(Layers, ShapesFileGroupsIntoVariantClasses) {
     std::filesystem::remove(path);
 }
 
+// A small SAME-padded 3x3 stride-1 layer of the suite "tiny".
+Layer tiny_layer(int size, int in_c, int out_c) {
+    Layer l;
+    l.suite = "tiny";
+    l.name = "l1";
+    l.in_h = l.in_w = size;
+    l.in_c = in_c;
+    l.k_h = l.k_w = 3;
+    l.out_c = out_c;
+    l.padding = "SAME";
+    return l;
+}
+
+// A short tuning run on this host: `candidates` tried first, one timed pair
+// per layer and stage, no progress bar.
+TuneOptions quick_options(const std::vector<std::string> &candidates) {
+    TuneOptions o;
+    o.target = Halide::Target("host");
+    o.schedule_fingerprint = "test";
+    for (const std::string &k : candidates) o.extra_candidates.push_back(Knobs::parse(k).str());
+    o.max_candidates = static_cast<int>(candidates.size());
+    o.budget_seconds = 3600;  // never the limit: every candidate is tried
+    o.pairs[0] = o.pairs[1] = o.pairs[2] = 1;
+    o.sample_ms = 0.1;
+    o.progress = false;
+    return o;
+}
+
 // A tiny tuning run (one small layer, one candidate besides the hand
 // schedule) in which that candidate's output is corrupted through the test
 // seam: it must be rejected before it is timed and never become the result.
 TEST(Tuner, RejectsACandidateWithWrongOutput) {
-    Layer l;
-    l.suite = "tiny";
-    l.name = "l1";
-    l.in_h = l.in_w = 12;
-    l.in_c = 16;
-    l.k_h = l.k_w = 3;
-    l.out_c = 16;
-    l.padding = "SAME";
-    const auto classes = shape_classes({l}, {"depthwise"});
+    const auto classes = shape_classes({tiny_layer(12, 16, 16)}, {"depthwise"});
     ASSERT_EQ(classes.size(), 1u);
 
     const std::string wrong = Knobs::parse("dw_columns=2,dw_unroll_taps=1,dw_vectors=2").str();
-    TuneOptions o;
-    o.target = Halide::Target("host");
-    o.schedule_fingerprint = "test";
-    o.max_candidates = 1;  // only `wrong`, tried first
-    o.extra_candidates = {wrong};
-    o.budget_seconds = 600;  // not used up: one candidate
-    o.pairs[0] = o.pairs[1] = o.pairs[2] = 1;
-    o.sample_ms = 0.1;
-    o.progress = false;
+    TuneOptions o = quick_options({wrong});  // only `wrong`
     o.journal_path = temp_path("journal");
     int corrupted = 0;
     o.after_run = [&](const std::string &knobs, Halide::Runtime::Buffer<float> &out) {
@@ -200,25 +212,9 @@ TEST(Tuner, RejectsACandidateWithWrongOutput) {
 // schedule passes the reference check (the problem's weights are packed as
 // the kernel reads them) and the entry is keyed as the packed AOT variant.
 TEST(Tuner, PackedClassRunsOnPackedWeights) {
-    Layer l;
-    l.suite = "tiny";
-    l.name = "l1";
-    l.in_h = l.in_w = 9;
-    l.in_c = 12;
-    l.k_h = l.k_w = 3;
-    l.out_c = 48;  // three blocks of 16
-    l.padding = "SAME";
-    const auto classes = shape_classes({l}, {"pointwise"}, {"packed"});
+    const auto classes = shape_classes({tiny_layer(9, 12, 48)}, {"pointwise"}, {"packed"});  // 3 blocks of 16
     ASSERT_EQ(classes.size(), 1u);
-    TuneOptions o;
-    o.target = Halide::Target("host");
-    o.schedule_fingerprint = "test";
-    o.max_candidates = 1;
-    o.extra_candidates = {Knobs::parse("pw_columns=2,pw_vectors=1").str()};
-    o.budget_seconds = 600;
-    o.pairs[0] = o.pairs[1] = o.pairs[2] = 1;
-    o.sample_ms = 0.1;
-    o.progress = false;
+    const TuneOptions o = quick_options({"pw_columns=2,pw_vectors=1"});
     const auto reports = tune(classes, o);
     ASSERT_EQ(reports.size(), 1u);
     EXPECT_TRUE(reports[0].rejected.empty()) << reports[0].rejected.front();
@@ -239,15 +235,9 @@ TEST(Tuner, PackedClassRunsOnPackedWeights) {
 // on a small image (its depthwise parallel over channel tiles). (Each
 // AVX-512 separable takes 30-60 s to compile, so the set is small.)
 TEST(Tuner, DirectInputReadsComputeTheReferenceAtEveryBorder) {
-    Layer strided;
-    strided.suite = "tiny";
+    Layer strided = tiny_layer(13, 40, 24);  // 40: two and a half AVX-512 vectors, the channel tiles overlap
     strided.name = "s2";
-    strided.in_h = strided.in_w = 13;
-    strided.in_c = 40;  // two and a half AVX-512 vectors: the channel tiles overlap
-    strided.k_h = strided.k_w = 3;
     strided.stride = 2;
-    strided.out_c = 24;
-    strided.padding = "SAME";
     Layer dilated = strided;
     dilated.name = "d2";
     dilated.in_h = 11;
@@ -266,15 +256,7 @@ TEST(Tuner, DirectInputReadsComputeTheReferenceAtEveryBorder) {
           "dw_padded_strip=0,sep_dw_vectors=2,sep_dw_columns=4"}},
     };
     for (const Case &c : cases) {
-        TuneOptions o;
-        o.target = Halide::Target("host");
-        o.schedule_fingerprint = "test";
-        for (const std::string &k : c.knob_sets) o.extra_candidates.push_back(Knobs::parse(k).str());
-        o.max_candidates = static_cast<int>(c.knob_sets.size());
-        o.budget_seconds = 3600;  // never the limit: every candidate is tried
-        o.pairs[0] = o.pairs[1] = o.pairs[2] = 1;
-        o.sample_ms = 0.1;
-        o.progress = false;
+        const TuneOptions o = quick_options(c.knob_sets);
         const auto reports = tune(shape_classes(c.layers, {c.op}), o);
         ASSERT_EQ(reports.size(), c.layers.size()) << c.op;  // one class per stride
         for (const ClassReport &r : reports) {
