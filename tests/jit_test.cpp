@@ -178,8 +178,6 @@ TEST_F(Jit, MemoryCacheIsBounded) {
     EXPECT_EQ(s.disk_hits, 1);
 }
 
-// 8 threads on 4 distinct keys (so also 2 threads per equal key): each kernel
-// is compiled once and every result is right.
 // A JIT kernel's shared object carries its own copy of the Halide runtime;
 // its parallel loops must still run on the process's (the thread pool that
 // halide_set_num_threads sizes): they go through the do_par_for installed here.
@@ -197,6 +195,8 @@ TEST_F(Jit, KernelsRunOnTheProcessHalideRuntime) {
     EXPECT_GT(process_par_fors.load(), 0);
 }
 
+// 8 threads on 4 distinct keys (so also 2 threads per equal key): each kernel
+// is compiled once and every result is right.
 TEST_F(Jit, EightThreadsOnDistinctAndEqualKeys) {
     const std::vector<Call> calls = {{Op::Depthwise, 3, 3, 3, 1}, {Op::Separable, 3, 3, 4, 1},
                                      {Op::Depthwise, 2, 2, 1, 2}, {Op::Pointwise, 1, 1, 1, 1}};

@@ -231,7 +231,8 @@ NB_MODULE(_sepconv, m) {
     m.def(
         "separable_conv2d_packed",
         [](const AnyArray &input, const AnyArray &depthwise_filter,
-           const sepconv::PackedPointwiseFilter &pointwise_filter, const std::optional<AnyArray> &bias, const AnyArray &output, const sepconv::Conv2DOptions &options) {
+           const sepconv::PackedPointwiseFilter &pointwise_filter, const std::optional<AnyArray> &bias,
+           const AnyArray &output, const sepconv::Conv2DOptions &options) {
             const auto in = view_of(input, "input"), dw = view_of(depthwise_filter, "depthwise_filter");
             const auto b = bias_view(bias);
             const auto out = output_view(output);

@@ -71,9 +71,9 @@ Specialization specialize(const KernelRequest &r) {
     const bool one_stride = r.stride_h == r.stride_w;
     if (one_stride) s.params["stride"] = std::to_string(r.stride_h);
     s.function_name = std::string("sepconv_jit_f32_") + (r.op == Op::Depthwise ? "dwconv_" : "sepconv_") +
-                      (r.packed_weights ? "packed_" : "") + std::to_string(r.kernel_h) + "x" + std::to_string(r.kernel_w) + "m" +
-                      std::to_string(r.multiplier) + (one_stride ? "s" + std::to_string(r.stride_h) : "") + "_" +
-                      layout;
+                      (r.packed_weights ? "packed_" : "") + std::to_string(r.kernel_h) + "x" +
+                      std::to_string(r.kernel_w) + "m" + std::to_string(r.multiplier) +
+                      (one_stride ? "s" + std::to_string(r.stride_h) : "") + "_" + layout;
     return s;
 }
 

@@ -100,10 +100,22 @@ std::string shape_text(const Layer &l, const std::string &op, int batch) {
     return s.str();
 }
 
-// The pointwise weights as the kernel reads them: TF's [C][O] (Halide
-// [O, C]), or packed in blocks of 16 output channels (PackedPointwiseFilter;
+// `data` as a Halide buffer of `sizes` (innermost first).
+Buffer<float> buffer_of(const std::vector<float> &data, std::vector<int> sizes) {
+    Buffer<float> b(sizes);
+    std::copy(data.begin(), data.end(), b.data());
+    return b;
+}
+
+// The pointwise weights `w` (TF's [C][O]) as the kernel reads them: Halide
+// [O, C], or packed in blocks of 16 output channels (PackedPointwiseFilter;
 // Halide [16 * C, O / 16]).
-Buffer<float> pointwise_weights(const std::vector<float> &w, int channels, int out_channels, bool packed);
+Buffer<float> pointwise_weights(const std::vector<float> &w, int channels, int out_channels, bool packed) {
+    if (!packed) return buffer_of(w, {out_channels, channels});
+    const PackedPointwiseFilter filter(ConstTensor(w, {1, 1, channels, out_channels}));
+    const int block = static_cast<int>(PackedPointwiseFilter::kBlock);
+    return buffer_of(filter.values(), {block * channels, out_channels / block});
+}
 
 class Problem {
 public:
@@ -131,9 +143,9 @@ public:
         if (op == "pointwise") {
             const auto in = random(static_cast<size_t>(n) * wy.out * wx.out * cm);
             const auto w = random(static_cast<size_t>(cm) * l.out_c), b = random(l.out_c);
-            input_ = copy(in, {cm, wx.out, wy.out, n});
+            input_ = buffer_of(in, {cm, wx.out, wy.out, n});
             pw_ = pointwise_weights(w, cm, l.out_c, packed_weights);
-            bias_ = copy(b, {l.out_c});
+            bias_ = buffer_of(b, {l.out_c});
             output_ = Buffer<float>(l.out_c, wx.out, wy.out, n);
             ref_ = reference::pointwise(reference::from_floats(in, {n, wy.out, wx.out, cm}), w, l.out_c, b, relu6);
             reduction_ = cm;
@@ -141,11 +153,11 @@ public:
         }
         const auto in = random(static_cast<size_t>(n) * l.in_h * l.in_w * l.in_c);
         const auto dw = random(static_cast<size_t>(l.k_h) * l.k_w * cm);
-        input_ = copy(in, {l.in_c, l.in_w, l.in_h, n});
-        dw_ = copy(dw, {l.multiplier, l.in_c, l.k_w, l.k_h});
+        input_ = buffer_of(in, {l.in_c, l.in_w, l.in_h, n});
+        dw_ = buffer_of(dw, {l.multiplier, l.in_c, l.k_w, l.k_h});
         if (op == "depthwise") {
             const auto b = random(cm);
-            bias_ = copy(b, {cm});
+            bias_ = buffer_of(b, {cm});
             output_ = Buffer<float>(cm, wx.out, wy.out, n);
             ref_ = reference::depthwise(reference::from_floats(in, {n, l.in_h, l.in_w, l.in_c}), dw,
                                         {l.k_h, l.k_w, l.in_c, l.multiplier}, b, g, relu6);
@@ -153,7 +165,7 @@ public:
         } else {
             const auto w = random(static_cast<size_t>(cm) * l.out_c), b = random(l.out_c);
             pw_ = pointwise_weights(w, cm, l.out_c, packed_weights);
-            bias_ = copy(b, {l.out_c});
+            bias_ = buffer_of(b, {l.out_c});
             output_ = Buffer<float>(l.out_c, wx.out, wy.out, n);
             ref_ = reference::separable(reference::from_floats(in, {n, l.in_h, l.in_w, l.in_c}), dw,
                                         {l.k_h, l.k_w, l.in_c, l.multiplier}, w, l.out_c, b, g, relu6);
@@ -201,12 +213,6 @@ public:
         return {max_err, 1e-5 * (1 + max_ref) * std::sqrt(std::max(1.0, static_cast<double>(reduction_)))};
     }
 
-    static Buffer<float> copy(const std::vector<float> &data, std::vector<int> sizes) {
-        Buffer<float> b(sizes);
-        std::copy(data.begin(), data.end(), b.data());
-        return b;
-    }
-
 private:
     Layer layer_;
     std::string op_;
@@ -215,13 +221,6 @@ private:
     int reduction_ = 1;
     int pad_left_ = 0, pad_top_ = 0;
 };
-
-Buffer<float> pointwise_weights(const std::vector<float> &w, int channels, int out_channels, bool packed) {
-    if (!packed) return Problem::copy(w, {out_channels, channels});
-    const PackedPointwiseFilter filter(ConstTensor(w, {1, 1, channels, out_channels}));
-    const int block = static_cast<int>(PackedPointwiseFilter::kBlock);
-    return Problem::copy(filter.values(), {block * channels, out_channels / block});
-}
 
 // ---- compiling --------------------------------------------------------------
 
@@ -658,12 +657,11 @@ std::vector<ShapeClass> shape_classes(const std::vector<Layer> &layers, const st
             } else {
                 variant_of(l, c);
             }
+            auto wanted = [&](const char *w) { return std::find(weights.begin(), weights.end(), w) != weights.end(); };
             std::vector<ShapeClass> forms;  // one per weights layout the op reads
-            if (op == "depthwise" || std::find(weights.begin(), weights.end(), "tf") != weights.end()) {
-                forms.push_back(c);
-            }
+            if (op == "depthwise" || wanted("tf")) forms.push_back(c);
             const bool whole_blocks = l.out_c % PackedPointwiseFilter::kBlock == 0;
-            if (op != "depthwise" && whole_blocks && std::find(weights.begin(), weights.end(), "packed") != weights.end()) {
+            if (op != "depthwise" && whole_blocks && wanted("packed")) {
                 ShapeClass packed = c;
                 packed.variant = "packed_" + c.variant;  // as the AOT kernels: ..._sepconv_packed_3x3m1s1_nhwc
                 packed.params["weights_layout"] = "packed";
