@@ -8,6 +8,7 @@
 
 #include "HalideRuntime.h"
 #include "dnnl.hpp"
+#include "sepconv/cpu.h"
 #include "sepconv/ops.h"
 #include "xnnpack.h"
 
@@ -56,7 +57,7 @@ void set_threads(int threads) {
         halide_shutdown_thread_pool();
         current = threads;
     }
-    halide_set_num_threads(threads);
+    sepconv::set_num_threads(threads);  // our kernels' pool (and Halide's)
     omp_set_num_threads(threads);
 }
 

@@ -24,7 +24,7 @@ while (($#)); do
   esac
 done
 
-SEPCONV_APT_EXTRA="libdnnl-dev libxnnpack-dev libpthreadpool-dev ${SEPCONV_APT_EXTRA:-}" "$root/scripts/bootstrap.sh"
+SEPCONV_APT_EXTRA="libdnnl-dev libxnnpack-dev ${SEPCONV_APT_EXTRA:-}" "$root/scripts/bootstrap.sh"
 build="${SEPCONV_BUILD_DIR:-$root/build}"
 "$root/scripts/build.sh" >/dev/null
 if [[ ! -x "$build/bench/sepconv_bench" ]]; then

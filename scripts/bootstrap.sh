@@ -11,6 +11,8 @@ apt_packages=(build-essential git python3 python3-venv python3-dev libgtest-dev 
 apt_packages+=(ocl-icd-opencl-dev pocl-opencl-icd clinfo)
 # JSON for the schedule database (tools/tuning/, `sepconv tune`).
 apt_packages+=(nlohmann-json3-dev)
+# pthreadpool: the pool the kernels' parallel loops run on (runtime/src/thread_pool.cpp).
+apt_packages+=(libpthreadpool-dev)
 # ARM64 cross build, its tests under qemu-user, llvm-mca for bench/arm (tests/arm/):
 # the arm64 multiarch GoogleTest needs the arm64 architecture enabled in dpkg.
 apt_packages+=(g++-aarch64-linux-gnu qemu-user libgtest-dev:arm64 llvm)

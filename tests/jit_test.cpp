@@ -179,8 +179,8 @@ TEST_F(Jit, MemoryCacheIsBounded) {
 }
 
 // A JIT kernel's shared object carries its own copy of the Halide runtime;
-// its parallel loops must still run on the process's (the thread pool that
-// halide_set_num_threads sizes): they go through the do_par_for installed here.
+// its parallel loops must still run on the process's (the pool that
+// sepconv::set_num_threads sizes): they go through the do_par_for installed here.
 std::atomic<int> process_par_fors{0};
 int counting_do_par_for(void *user_context, halide_task_t f, int min, int size, uint8_t *closure) {
     process_par_fors++;

@@ -10,7 +10,6 @@
 #include <string>
 #include <vector>
 
-#include "HalideRuntime.h"
 #include "command.h"
 #include "reference.h"
 #include "sepconv/cpu.h"
@@ -218,7 +217,7 @@ int run(int argc, char **argv) {
             else separable_conv2d(in, ConstTensor(dw, dw_shape), ConstTensor(pw, pw_shape), b, out, options);
         };
 
-        if (threads) halide_set_num_threads(threads);
+        if (threads) sepconv::set_num_threads(threads);
         if (jit) sepconv::jit::enable();
         KernelRequest request{op, options.data_format, kernel[0], kernel[1], multiplier, strides[0], strides[1]};
         request.packed_weights = packed_pw && packed_pw->packed();

@@ -11,6 +11,7 @@
 
 #include "format.h"
 #include "cpu_hook.h"
+#include "thread_pool.h"
 #include "workspace.h"
 #include "dispatch.h"
 #include "kernel_abi.h"
@@ -34,14 +35,15 @@ void capture_halide_error(void *, const char *msg) {
     halide_error_message = msg;
 }
 
-// Halide runtime hooks: errors, the ISA cap of multi-target kernels, and the
-// kernels' workspace cache.
+// Halide runtime hooks: errors, the ISA cap of multi-target kernels, the
+// kernels' workspace cache and their thread pool.
 void install_halide_hooks() {
     static std::once_flag once;
     std::call_once(once, [] {
         halide_set_error_handler(capture_halide_error);
         detail::install_isa_hook();
         detail::install_workspace_cache();
+        detail::install_thread_pool();
     });
 }
 

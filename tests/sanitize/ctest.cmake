@@ -25,10 +25,10 @@ endfunction()
 
 sepconv_sanitized_tree(asan sanitize
                        SUITES errors_test shape_test layers_test registry_test golden_test conformance_test
-                              concurrency_test allocation_test
+                              concurrency_test allocation_test thread_pool_test
                        ENVIRONMENT ${_sanitize_env} "SEPCONV_CONCURRENCY_ITERATIONS=10")
 sepconv_sanitized_tree(tsan tsan
-                       SUITES concurrency_test layers_test
+                       SUITES concurrency_test layers_test thread_pool_test
                        ENVIRONMENT "TSAN_OPTIONS=halt_on_error=1:suppressions=${CMAKE_CURRENT_LIST_DIR}/tsan.supp"
                                    "SEPCONV_CONCURRENCY_ITERATIONS=20")
 

@@ -1,4 +1,5 @@
-// Which instruction set the multi-target AOT kernels use.
+// The CPU the kernels run on: the instruction set the multi-target AOT
+// kernels use, and the threads their parallel loops run on.
 #pragma once
 
 namespace sepconv {
@@ -17,5 +18,16 @@ Isa max_isa();
 
 // The level the calling thread's last kernel runs at.
 Isa last_isa();
+
+// The threads a kernel call's parallel loops run on (the calling thread is
+// one of them), for AOT and JIT kernels alike. Default: $HL_NUM_THREADS,
+// else one per logical processor. The pool's workers spin a while after a
+// loop before they sleep, as XNNPACK's and OpenMP's do, so back-to-back
+// calls on small layers do not pay a wake-up each. A call that finds the
+// pool busy with another thread's call runs its loops on its own thread.
+// Also sizes Halide's pool (halide_set_num_threads). Throws
+// std::invalid_argument for threads < 1; waits for a call in flight.
+void set_num_threads(int threads);
+int num_threads();
 
 }  // namespace sepconv
