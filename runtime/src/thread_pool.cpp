@@ -27,6 +27,25 @@
 #include <pthreadpool.h>
 #endif
 
+// ThreadSanitizer sees no synchronization inside pthreadpool (an
+// uninstrumented library handing work over through atomics): the hand-offs
+// of a loop to the pool's threads and back are told to it here.
+#if defined(__SANITIZE_THREAD__)
+#define SEPCONV_TSAN 1
+#elif defined(__has_feature)
+#if __has_feature(thread_sanitizer)
+#define SEPCONV_TSAN 1
+#endif
+#endif
+#ifdef SEPCONV_TSAN
+#include <sanitizer/tsan_interface.h>
+#define SEPCONV_HAPPENS_BEFORE(addr) __tsan_release(addr)
+#define SEPCONV_HAPPENS_AFTER(addr) __tsan_acquire(addr)
+#else
+#define SEPCONV_HAPPENS_BEFORE(addr) static_cast<void>(addr)
+#define SEPCONV_HAPPENS_AFTER(addr) static_cast<void>(addr)
+#endif
+
 namespace sepconv {
 namespace {
 
@@ -80,12 +99,14 @@ struct ParallelLoop {
 
 void run_task(void *context, size_t i) {
     auto *loop = static_cast<ParallelLoop *>(context);
+    SEPCONV_HAPPENS_AFTER(loop);
     const bool outer = inside_parallel_loop;
     inside_parallel_loop = true;
     const int r = loop->task(loop->user_context, loop->min + static_cast<int>(i), loop->closure);
     inside_parallel_loop = outer;
     int no_error = 0;
     if (r != 0) loop->result.compare_exchange_strong(no_error, r);
+    SEPCONV_HAPPENS_BEFORE(loop);
 }
 
 int run_serially(void *user_context, halide_task_t task, int min, int size, uint8_t *closure) {
@@ -102,7 +123,9 @@ int do_par_for_on_pool(void *user_context, halide_task_t task, int min, int size
     std::unique_lock<std::mutex> lock(pool_mutex, std::try_to_lock);
     if (!lock.owns_lock() || !pool) return run_serially(user_context, task, min, size, closure);
     ParallelLoop loop{user_context, task, min, closure};
+    SEPCONV_HAPPENS_BEFORE(&loop);
     pthreadpool_parallelize_1d(pool, run_task, &loop, static_cast<size_t>(size), 0);
+    SEPCONV_HAPPENS_AFTER(&loop);
     return loop.result.load();
 }
 
