@@ -48,16 +48,12 @@ const std::vector<std::string> &implementation_names() {
 }
 
 void set_threads(int threads) {
-    // Halide's pool keeps the workers it has: after a two-thread row, an
-    // awake worker still took tasks of a "one-thread" row (MobileNet v1 dw6's
-    // 1x1 ran at 160 GFLOP/s, over one core's peak). Changing the count shuts
-    // the pool down; the next kernel call starts only the workers asked for.
-    static int current = -1;
-    if (threads != current) {
-        halide_shutdown_thread_pool();
-        current = threads;
-    }
-    sepconv::set_num_threads(threads);  // our kernels' pool (and Halide's)
+    // Every Halide kernel here, ours and the autoschedulers', runs its
+    // parallel loops on sepconv's pool, which this resizes to exactly
+    // `threads`. (On Halide's own pool an awake worker of a two-thread row
+    // still took tasks of the next "one-thread" row: the pool had to be shut
+    // down between them.)
+    sepconv::set_num_threads(threads);
     omp_set_num_threads(threads);
 }
 

@@ -1,6 +1,6 @@
 # sepconv_add_kernels(<target>
 #                     OPS depthwise|pointwise|separable ...
-#                     [SHAPES <layers.csv>] [LAYOUT nhwc|nchw]
+#                     [SHAPES <layers.csv>] [LAYOUT nhwc|nchw] [WEIGHTS tf|packed ...]
 #                     [TARGETS <halide target> ...] [SCHEDULE_DB <json>])
 #
 # Generates, at build time, kernels specialized for the layers of SHAPES (the
@@ -10,8 +10,12 @@
 #   - depthwise and separable: one kernel per distinct (k_h, k_w, multiplier,
 #     stride) of the file, named <prefix>_f32_<dwconv|sepconv>_<k_h>x<k_w>m<M>s<S>_<layout>
 #     (without SHAPES: one generic kernel, <prefix>_f32_<op>_generic_<layout>);
-#   - pointwise: two kernels, <prefix>_f32_pwconv_<layout> (TF's weights) and
-#     <prefix>_f32_pwconv_packed_<layout> (sepconv::PackedPointwiseFilter);
+#   - pointwise: <prefix>_f32_pwconv_<layout>;
+#   - pointwise and separable, for each of WEIGHTS (default both): on TF's
+#     pointwise filter (tf) and on a sepconv::PackedPointwiseFilter (packed:
+#     named ..._pwconv_packed_<layout>, ..._sepconv_packed_<k_h>x...; the
+#     layer objects pack the filter of a layer whose output channels are
+#     whole blocks of 16, and sepconv::separable_conv2d takes either);
 # <prefix> is <target> as a C identifier. Each kernel is a Halide
 # add_halide_library (through sepconv_kernel()) with its own header
 # <kernel>.h declaring the raw Halide function; the header <prefix>_kernels.h
@@ -30,7 +34,7 @@ include_guard(GLOBAL)
 include(${CMAKE_CURRENT_LIST_DIR}/SepconvKernels.cmake)
 
 function(sepconv_add_kernels TARGET)
-    cmake_parse_arguments(PARSE_ARGV 1 ARG "" "SHAPES;LAYOUT;SCHEDULE_DB" "OPS;TARGETS")
+    cmake_parse_arguments(PARSE_ARGV 1 ARG "" "SHAPES;LAYOUT;SCHEDULE_DB" "OPS;TARGETS;WEIGHTS")
     if (ARG_UNPARSED_ARGUMENTS)
         message(FATAL_ERROR "sepconv_add_kernels(${TARGET}): unknown arguments ${ARG_UNPARSED_ARGUMENTS}")
     endif ()
@@ -46,6 +50,14 @@ function(sepconv_add_kernels TARGET)
     if (NOT ARG_LAYOUT MATCHES "^(nhwc|nchw)$")
         message(FATAL_ERROR "sepconv_add_kernels(${TARGET}): LAYOUT must be nhwc or nchw, got '${ARG_LAYOUT}'")
     endif ()
+    if (NOT ARG_WEIGHTS)
+        set(ARG_WEIGHTS tf packed)
+    endif ()
+    foreach (weights IN LISTS ARG_WEIGHTS)
+        if (NOT weights MATCHES "^(tf|packed)$")
+            message(FATAL_ERROR "sepconv_add_kernels(${TARGET}): WEIGHTS must be tf or packed, got '${weights}'")
+        endif ()
+    endforeach ()
     set(passed "")
     if (ARG_TARGETS)
         list(APPEND passed TARGETS ${ARG_TARGETS})
@@ -99,35 +111,43 @@ function(sepconv_add_kernels TARGET)
         else ()
             message(FATAL_ERROR "sepconv_add_kernels(${TARGET}): OPS must be depthwise, pointwise or separable, got '${op}'")
         endif ()
-        if (op STREQUAL "pointwise")
-            foreach (weights IN ITEMS tf packed)
-                if (weights STREQUAL "tf")
-                    set(name ${prefix}_f32_pwconv_${ARG_LAYOUT})
-                else ()
-                    set(name ${prefix}_f32_pwconv_packed_${ARG_LAYOUT})
-                endif ()
-                sepconv_kernel(${name} OP ${op} TABLE ${table}
-                               PARAMS layout=${ARG_LAYOUT} weights_layout=${weights} ${passed})
+        # The 1x1 and the separable: a kernel per pointwise weights layout.
+        set(weights_layouts tf)
+        if (NOT op STREQUAL "depthwise")
+            set(weights_layouts ${ARG_WEIGHTS})
+        endif ()
+        foreach (weights IN LISTS weights_layouts)
+            set(stem ${prefix}_f32_${short})
+            set(weights_param "")
+            if (NOT op STREQUAL "depthwise")
+                set(weights_param weights_layout=${weights})
+            endif ()
+            if (weights STREQUAL "packed")
+                string(APPEND stem _packed)
+            endif ()
+            if (op STREQUAL "pointwise")
+                sepconv_kernel(${stem}_${ARG_LAYOUT} OP ${op} TABLE ${table}
+                               PARAMS layout=${ARG_LAYOUT} ${weights_param} ${passed})
+                list(APPEND libraries ${stem}_${ARG_LAYOUT})
+                continue()
+            endif ()
+            if (NOT classes)
+                sepconv_kernel(${stem}_generic_${ARG_LAYOUT} OP ${op} TABLE ${table}
+                               PARAMS layout=${ARG_LAYOUT} ${weights_param} ${passed})
+                list(APPEND libraries ${stem}_generic_${ARG_LAYOUT})
+            endif ()
+            foreach (class IN LISTS classes)
+                string(REPLACE "|" ";" c "${class}")
+                list(GET c 0 kh)
+                list(GET c 1 kw)
+                list(GET c 2 m)
+                list(GET c 3 stride)
+                set(name ${stem}_${kh}x${kw}m${m}s${stride}_${ARG_LAYOUT})
+                sepconv_kernel(${name} OP ${op} TABLE ${table} ${passed}
+                               PARAMS layout=${ARG_LAYOUT} kernel_h=${kh} kernel_w=${kw} multiplier=${m}
+                                      stride=${stride} ${weights_param})
                 list(APPEND libraries ${name})
             endforeach ()
-        elseif (NOT classes)
-            set(name ${prefix}_f32_${short}_generic_${ARG_LAYOUT})
-            sepconv_kernel(${name} OP ${op} TABLE ${table} PARAMS layout=${ARG_LAYOUT} ${passed})
-            list(APPEND libraries ${name})
-        endif ()
-        if (op STREQUAL "pointwise")
-            continue()
-        endif ()
-        foreach (class IN LISTS classes)
-            string(REPLACE "|" ";" c "${class}")
-            list(GET c 0 kh)
-            list(GET c 1 kw)
-            list(GET c 2 m)
-            list(GET c 3 stride)
-            set(name ${prefix}_f32_${short}_${kh}x${kw}m${m}s${stride}_${ARG_LAYOUT})
-            sepconv_kernel(${name} OP ${op} TABLE ${table} ${passed}
-                           PARAMS layout=${ARG_LAYOUT} kernel_h=${kh} kernel_w=${kw} multiplier=${m} stride=${stride})
-            list(APPEND libraries ${name})
         endforeach ()
     endforeach ()
 

@@ -2,7 +2,9 @@
 // 3x3 depthwise + 1x1 pointwise + bias + relu6, SAME padding) on a
 // deterministic input, through kernels generated for exactly these layers at
 // this program's build time (sepconv_add_kernels). Checks:
-//   - every layer ran this program's own kernel (the registry dispatches to it);
+//   - every layer ran this program's own kernel (the registry dispatches to it),
+//     on TF's pointwise filter and on a packed one (sepconv::PackedPointwiseFilter,
+//     its own kernel), both giving the same outputs;
 //   - the raw Halide function gives the first layer bit for bit;
 //   - sampled outputs of every layer match a straightforward float64 loop;
 //   - the output's checksum matches the stored float64 one within the error
@@ -149,25 +151,47 @@ int main(int argc, char **argv) {
         sepconv::Conv2DOptions options;
         options.padding = sepconv::Padding::same();
         options.activation = sepconv::Activation::relu6();
-        auto run_stack = [&](bool check_kernels) {
+        // The pointwise filters packed once, as the layer objects do.
+        std::vector<sepconv::PackedPointwiseFilter> packed;
+        for (const Layer &l : layers) packed.emplace_back(sepconv::ConstTensor(l.pointwise, {1, 1, l.in_c, l.out_c}));
+        auto run_stack = [&](bool check_kernels, bool on_packed = false) {
             for (size_t i = 0; i < layers.size(); i++) {
                 const Layer &l = layers[i];
                 acts[i + 1].resize(size_t(l.out_h()) * l.out_w() * l.out_c);
                 options.strides = {l.stride, l.stride};
-                sepconv::separable_conv2d(sepconv::ConstTensor(acts[i], {1, l.in_h, l.in_w, l.in_c}),
-                                          sepconv::ConstTensor(l.depthwise, {l.k, l.k, l.in_c, 1}),
-                                          sepconv::ConstTensor(l.pointwise, {1, 1, l.in_c, l.out_c}),
-                                          sepconv::ConstTensor(l.bias, {l.out_c}),
-                                          sepconv::MutableTensor(acts[i + 1], {1, l.out_h(), l.out_w(), l.out_c}), options);
-                const std::string expected = "mobilenet_blocks_f32_sepconv_" + std::to_string(l.k) + "x" + std::to_string(l.k) +
-                                             "m1s" + std::to_string(l.stride) + "_nhwc";
+                const sepconv::ConstTensor in(acts[i], {1, l.in_h, l.in_w, l.in_c});
+                const sepconv::ConstTensor dw(l.depthwise, {l.k, l.k, l.in_c, 1});
+                const sepconv::ConstTensor bias(l.bias, {l.out_c});
+                const sepconv::MutableTensor out(acts[i + 1], {1, l.out_h(), l.out_w(), l.out_c});
+                if (on_packed) {
+                    sepconv::separable_conv2d(in, dw, packed[i], bias, out, options);
+                } else {
+                    sepconv::separable_conv2d(in, dw, sepconv::ConstTensor(l.pointwise, {1, 1, l.in_c, l.out_c}), bias,
+                                              out, options);
+                }
+                const std::string expected = std::string("mobilenet_blocks_f32_sepconv_") + (on_packed ? "packed_" : "") +
+                                             std::to_string(l.k) + "x" + std::to_string(l.k) + "m1s" +
+                                             std::to_string(l.stride) + "_nhwc";
                 if (check_kernels && sepconv::last_kernel() != expected) {
                     throw std::runtime_error(l.name + " ran " + sepconv::last_kernel() + ", not " + expected);
                 }
             }
         };
+        run_stack(true, true);
+        const std::vector<float> on_packed = acts.back();
         run_stack(true);
         bool ok = true;
+        {
+            // The packed kernels compute the same sums in the same order.
+            double worst = 0;
+            for (size_t i = 0; i < on_packed.size(); i++) {
+                worst = std::max(worst, double(std::abs(on_packed[i] - acts.back()[i])) / (1 + std::abs(acts.back()[i])));
+            }
+            const bool same = worst <= 1e-6;
+            std::printf("packed pointwise filters: max relative difference %.2g from TF's filters: %s\n", worst,
+                        same ? "OK" : "FAIL");
+            ok &= same;
+        }
 
         // The raw Halide function: Halide's dimension order (innermost first),
         // the pointwise filter as [O, C] with O innermost, the padding before.
