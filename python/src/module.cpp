@@ -17,6 +17,7 @@
 #include <nanobind/stl/variant.h>
 #include <nanobind/stl/vector.h>
 
+#include "sepconv/cpu.h"
 #include "sepconv/ops.h"
 #include "sepconv/registry.h"
 
@@ -250,6 +251,9 @@ NB_MODULE(_sepconv, m) {
         },
         "array"_a, "The shape of any buffer-protocol or DLPack object.");
 
+    m.def("set_num_threads", &sepconv::set_num_threads, "threads"_a,
+          "The threads every kernel call's parallel loops run on (the calling thread is one of them).");
+    m.def("num_threads", &sepconv::num_threads, "The threads kernel calls run on ($HL_NUM_THREADS, else every core).");
     m.def("last_kernel", [] { return sepconv::last_kernel(); },
           "The AOT kernel the calling thread ran last ('' before any).");
     m.def(

@@ -216,3 +216,18 @@ def test_packed_pointwise_filter_in_separable_conv2d(out_c, data_format):
         y = y.transpose(0, 2, 3, 1)
     np.testing.assert_allclose(y, ref, rtol=1e-5, atol=1e-4)
     assert ("packed" in sepconv.last_kernel()) == (out_c % 16 == 0)
+
+
+def test_thread_count():
+    rng = np.random.default_rng(3)
+    x = rng.standard_normal((2, 23, 19, 16), np.float32)
+    dw = rng.standard_normal((3, 3, 16, 1), np.float32)
+    pw = rng.standard_normal((1, 1, 16, 32), np.float32)
+    outputs = []
+    for n in (1, 2):
+        sepconv.set_num_threads(n)
+        assert sepconv.num_threads() == n
+        outputs.append(sepconv.separable_conv2d(x, dw, pw, ONES, "SAME"))
+    np.testing.assert_array_equal(outputs[0], outputs[1])  # the tiles do not depend on the threads
+    with pytest.raises(ValueError, match="threads must be at least 1, got 0"):
+        sepconv.set_num_threads(0)
