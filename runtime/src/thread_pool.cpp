@@ -63,8 +63,7 @@ int default_threads() {
 // Held by the call whose loop runs on the pool, and to resize the pool.
 std::mutex pool_mutex;
 pthreadpool_t pool = nullptr;  // nullptr: one thread, loops run on the caller
-int pool_threads = 0;
-bool pool_configured = false;  // set_num_threads() or the default, once
+int pool_threads = 0;          // 0 until set_num_threads() or the default sizes it
 
 // Caller holds pool_mutex. `threads` 0: one per logical processor.
 void resize_locked(int threads) {
@@ -81,7 +80,11 @@ void resize_locked(int threads) {
             pool = nullptr;
         }
     }
-    pool_configured = true;
+}
+
+// Caller holds pool_mutex: sizes the pool by default_threads() unless it is sized.
+void size_by_default_locked() {
+    if (pool_threads == 0) resize_locked(default_threads());
 }
 
 // A task running on the pool runs a nested parallel loop serially: the pool
@@ -158,11 +161,12 @@ void set_num_threads(int threads) {
 int num_threads() {
 #ifdef SEPCONV_HAVE_PTHREADPOOL
     std::lock_guard<std::mutex> lock(pool_mutex);
-    if (!pool_configured) resize_locked(default_threads());
+    size_by_default_locked();
     return pool_threads;
 #else
-    const int n = halide_pool_threads.load();
-    return n > 0 ? n : default_threads() > 0 ? default_threads() : std::max(1u, std::thread::hardware_concurrency());
+    if (const int n = halide_pool_threads.load(); n > 0) return n;
+    if (const int n = default_threads(); n > 0) return n;
+    return static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
 #endif
 }
 
@@ -174,7 +178,7 @@ void install_thread_pool() {
     std::call_once(once, [] {
         {
             std::lock_guard<std::mutex> lock(pool_mutex);
-            if (!pool_configured) resize_locked(default_threads());
+            size_by_default_locked();
         }
         // A parallel runtime the application installed itself stays in place.
         const halide_do_par_for_t previous = halide_set_custom_do_par_for(do_par_for_on_pool);
