@@ -15,6 +15,7 @@
 #include "workspace.h"
 #include "dispatch.h"
 #include "kernel_abi.h"
+#include "pointwise_image.h"
 #include "sepconv/registry.h"
 #include "validate.h"
 
@@ -203,24 +204,15 @@ void depthwise_conv2d(const ConstTensor &input, const ConstTensor &filter, const
 
 namespace {
 
-// The 1x1 kernels run an image whose input is at most this large as one task
-// parallel over output-channel tiles (schedules/cpu_schedules.cpp, knob
-// pw_image_bytes' hand value); larger ones in tasks of rows.
-constexpr int64_t kPointwiseImageBytes = 512 * 1024;
-
-// The 1x1 is a GEMM over an image's pixels: a small image whose rows are
-// contiguous in both the input and the output is shown to the kernel as one
-// row of H * W pixels. Its register tiles (4 or 6 pixels) then run along all
-// the pixels instead of each short row: a 7-pixel row is 8 pixels of work in
-// 4-pixel tiles, 49 pixels in one row are 52; NCHW vectors of 16 columns fit
-// a 7-wide row badly and a 49-wide one well.
+// A small image with contiguous rows in the input and the output, shown to
+// the 1x1 kernels as one row of pixels (pointwise_image_as_one_row).
 bool pixels_as_one_row(const Operand &in, const Operand &out, DataFormat format) {
     const Shape4 x = in.shape();
     const bool nhwc = format == DataFormat::NHWC;
     const int64_t h = nhwc ? x[1] : x[2], w = nhwc ? x[2] : x[3], c = nhwc ? x[3] : x[1];
     const int h_dim = nhwc ? 1 : 2, w_dim = nhwc ? 2 : 3;
     auto rows_contiguous = [&](const Operand &t) { return t.strides[h_dim] == w * t.strides[w_dim]; };
-    return h > 1 && h * w * c * 4 <= kPointwiseImageBytes && rows_contiguous(in) && rows_contiguous(out);
+    return detail::pointwise_image_as_one_row(h, w, c) && rows_contiguous(in) && rows_contiguous(out);
 }
 
 // `t` with its height and width merged into one row (pixels_as_one_row).

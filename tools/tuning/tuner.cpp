@@ -18,6 +18,7 @@
 
 #include "factory.h"
 #include "knobs.h"
+#include "pointwise_image.h"
 #include "reference.h"
 #include "search_space.h"
 #include "sepconv/ops.h"
@@ -119,7 +120,10 @@ Buffer<float> pointwise_weights(const std::vector<float> &w, int channels, int o
 
 class Problem {
 public:
-    Problem(const Layer &l, const std::string &op, bool packed_weights, int batch, unsigned seed)
+    // `cpu`: the kernels run on the CPU, where the runtime shows a small
+    // image to the 1x1 as one row of pixels; the problem does the same, so
+    // its timings are of the calls the runtime makes.
+    Problem(const Layer &l, const std::string &op, bool packed_weights, int batch, unsigned seed, bool cpu)
         : layer_(l), op_(op) {
         std::mt19937 rng(seed);
         std::uniform_real_distribution<float> dist(-1.0f, 1.0f);
@@ -143,10 +147,13 @@ public:
         if (op == "pointwise") {
             const auto in = random(static_cast<size_t>(n) * wy.out * wx.out * cm);
             const auto w = random(static_cast<size_t>(cm) * l.out_c), b = random(l.out_c);
-            input_ = buffer_of(in, {cm, wx.out, wy.out, n});
+            const bool one_row = cpu && detail::pointwise_image_as_one_row(wy.out, wx.out, cm);
+            const int width = one_row ? wx.out * wy.out : wx.out, height = one_row ? 1 : wy.out;
+            input_ = buffer_of(in, {cm, width, height, n});
             pw_ = pointwise_weights(w, cm, l.out_c, packed_weights);
             bias_ = buffer_of(b, {l.out_c});
             output_ = Buffer<float>(l.out_c, wx.out, wy.out, n);
+            kernel_output_ = Buffer<float>(output_.data(), l.out_c, width, height, n);
             ref_ = reference::pointwise(reference::from_floats(in, {n, wy.out, wx.out, cm}), w, l.out_c, b, relu6);
             reduction_ = cm;
             return;
@@ -180,20 +187,21 @@ public:
     void run(const Halide::Callable &kernel) {
         const float lo = 0.0f, hi = 6.0f, alpha = 1.0f;
         const int s = layer_.stride, d = layer_.dilation;
+        Buffer<float> &out = kernel_output_.data() ? kernel_output_ : output_;
         int rc;
         if (op_ == "pointwise") {
-            rc = kernel(input_, pw_, bias_, lo, hi, alpha, output_);
+            rc = kernel(input_, pw_, bias_, lo, hi, alpha, out);
         } else if (op_ == "depthwise") {
-            rc = kernel(input_, dw_, bias_, s, s, d, d, pad_left_, pad_top_, lo, hi, alpha, output_);
+            rc = kernel(input_, dw_, bias_, s, s, d, d, pad_left_, pad_top_, lo, hi, alpha, out);
         } else {
-            rc = kernel(input_, dw_, pw_, bias_, s, s, d, d, pad_left_, pad_top_, lo, hi, alpha, output_);
+            rc = kernel(input_, dw_, pw_, bias_, s, s, d, d, pad_left_, pad_top_, lo, hi, alpha, out);
         }
         if (rc != 0) throw std::runtime_error("kernel call failed (" + std::to_string(rc) + "): " + last_kernel_error());
         // GPU targets: the call returns when the kernel is queued; the time and
         // the check need it finished, and the result on the host.
-        if (output_.has_device_allocation()) {
-            output_.device_sync();
-            output_.copy_to_host();
+        if (out.has_device_allocation()) {
+            out.device_sync();
+            out.copy_to_host();
         }
     }
 
@@ -217,6 +225,7 @@ private:
     Layer layer_;
     std::string op_;
     Buffer<float> input_, dw_, pw_, bias_, output_;
+    Buffer<float> kernel_output_;  // the 1x1's view of output_ (undefined: output_)
     reference::Tensor ref_;
     int reduction_ = 1;
     int pad_left_ = 0, pad_top_ = 0;
@@ -329,7 +338,8 @@ public:
         unsigned seed = o_.seed;
         const auto weights = cls_.params.find("weights_layout");
         const bool packed = weights != cls_.params.end() && weights->second == "packed";
-        for (const Layer &l : cls_.layers) problems_.emplace_back(l, cls_.op, packed, o_.batch, seed++);
+        const bool cpu = !o_.target.has_gpu_feature();
+        for (const Layer &l : cls_.layers) problems_.emplace_back(l, cls_.op, packed, o_.batch, seed++, cpu);
         default_ = compile(cls_, "", o_.target);
         if (std::string why = check(*default_, ""); !why.empty()) {
             throw std::runtime_error(entry_.key() + ": the hand schedule fails the reference check: " + why);
