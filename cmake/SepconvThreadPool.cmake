@@ -16,3 +16,12 @@ function(sepconv_link_thread_pool TARGET)
         message(STATUS "sepconv: no pthreadpool (libpthreadpool-dev): parallel loops run on Halide's thread pool")
     endif ()
 endfunction()
+
+# sepconv_thread_pool_test_definitions(<target>): SEPCONV_HAVE_PTHREADPOOL on
+# a test of the pool (tests/thread_pool_test.cpp) where
+# sepconv_link_thread_pool found it for the runtime.
+function(sepconv_thread_pool_test_definitions TARGET)
+    if (SEPCONV_PTHREADPOOL_LIBRARY)
+        target_compile_definitions(${TARGET} PRIVATE SEPCONV_HAVE_PTHREADPOOL)
+    endif ()
+endfunction()
