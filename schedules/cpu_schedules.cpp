@@ -41,6 +41,9 @@
 //   pw_width_columns   NHWC: columns of a third GEMM tile, taken where it
 //                      pads less work than both (7, which divides
 //                      MobileNet's widths)
+//   pw_few_channel_columns  NHWC: columns of the GEMM tiles of fewer channel
+//                      vectors, which outputs narrower than the full tile
+//                      take (7; 0: pw_columns)
 //   pw_task_bytes      NHWC pointwise: bytes of input rows per task, re-read
 //                      once per output-channel tile (half the L2: 262144)
 //   pw_channel_parallel_small_images  NHWC pointwise (and fused separable):
@@ -112,10 +115,16 @@ RegisterTile register_tile(Layout layout, int inner_vectors, int blocked_size, i
 }
 
 // Register tiles from the largest down to a single vector, each tried in turn
-// (the first one the output is large enough for is used).
-std::vector<RegisterTile> tiles_largest_first(Layout layout, int inner_vectors, int blocked_size, int lanes) {
+// (the first one the output is large enough for is used). The tiles of fewer
+// vectors than `inner_vectors` are `fewer_vectors_blocked` wide (by default
+// as wide as the largest).
+std::vector<RegisterTile> tiles_largest_first(Layout layout, int inner_vectors, int blocked_size, int lanes,
+                                              int fewer_vectors_blocked = 0) {
     std::vector<RegisterTile> tiles;
-    for (int v = inner_vectors; v >= 1; v /= 2) tiles.push_back(register_tile(layout, v, blocked_size, lanes));
+    for (int v = inner_vectors; v >= 1; v /= 2) {
+        const int blocked = v < inner_vectors && fewer_vectors_blocked > 0 ? fewer_vectors_blocked : blocked_size;
+        tiles.push_back(register_tile(layout, v, blocked, lanes));
+    }
     if (blocked_size > 1) tiles.push_back(register_tile(layout, 1, 1, lanes));
     return tiles;
 }
@@ -433,6 +442,15 @@ void cpu_schedule_depthwise(DepthwisePipeline p, const Halide::Target &target, c
 // both: 7 divides the widths of MobileNet's and EfficientNet's layers, so the
 // fused separable's 14- and 7-wide rows (which the runtime cannot show as one
 // row of pixels, as it does for the 1x1) compute no padding columns.
+// Knob pw_few_channel_columns (NHWC; hand 7; 0: pw_columns): the columns of
+// the tiles of fewer channel vectors, taken by outputs narrower than the full
+// tile (MobileNet v2's 16-, 24- and 32-channel 1x1s: one or two vectors).
+// With 6 columns a one-vector tile held 6 accumulators, fewer than the FMA
+// latency times its issue rate (4 x 2) keeps busy, and a 56-wide row was 60
+// columns of work; 7 divides the widths. Tried on MobileNet v2 b1-b5's 1x1s
+// (`sepconv tune --try`, one thread, AVX-512): 7 columns took 0.83-0.94x the
+// time of 6 on the 24- and 32-channel layers; 14 or 24 columns on one
+// vector, and 12 on two, lost on some of them (bench/results/README.md).
 static std::vector<RegisterTile> gemm_tiles(Layout layout, const Halide::Target &target, const Knobs &knobs,
                                             Expr out_channels, Expr out_width) {
     const int lanes = float_lanes(target);
@@ -440,7 +458,9 @@ static std::vector<RegisterTile> gemm_tiles(Layout layout, const Halide::Target 
     const int columns = knobs.get("pw_columns", gemm_blocked);
     const int narrow = knobs.get("pw_narrow_columns", 4);
     const int width_columns = knobs.get("pw_width_columns", 7);
-    std::vector<RegisterTile> tiles = tiles_largest_first(layout, vectors, columns, lanes);
+    const int few_channel_columns = knobs.get("pw_few_channel_columns", 7);  // read in every layout
+    std::vector<RegisterTile> tiles =
+        tiles_largest_first(layout, vectors, columns, lanes, layout == Layout::NHWC ? few_channel_columns : 0);
     Expr least_work = padded_work(tiles.front(), out_channels, out_width);
     if (narrow > 0 && narrow < columns && vectors * columns % narrow == 0) {
         RegisterTile t = register_tile(layout, vectors * columns / narrow, narrow, lanes);
