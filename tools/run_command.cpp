@@ -12,6 +12,7 @@
 
 #include "command.h"
 #include "reference.h"
+#include "sepconv/aligned.h"
 #include "sepconv/cpu.h"
 #include "sepconv/jit.h"
 #include "sepconv/ops.h"
@@ -44,6 +45,9 @@ spec's tolerance.
   --repeat R           timed runs after one warm-up (default 10)
   --jit                enable the JIT (policy from SEPCONV_JIT, default fallback)
   --seed S             random seed (default 1)
+  --misalign F         the input and output start F floats (0-15) past a
+                       64-byte boundary (default 0: aligned, as AlignedVector,
+                       TF and PyTorch allocate); shows what unaligned data costs
 )";
 
 int usage_error(const std::string &message) {
@@ -67,6 +71,20 @@ bool parse_ints(const std::string &text, char sep, std::vector<int64_t> *out, bo
     }
     return true;
 }
+
+// A copy of `v` in 64-byte aligned memory (sepconv/aligned.h), starting
+// `misalign` floats past the boundary.
+struct Placed {
+    AlignedVector<float> memory;
+    size_t offset = 0;
+
+    Placed(const std::vector<float> &v, size_t misalign) : memory(v.size() + misalign), offset(misalign) {
+        std::copy(v.begin(), v.end(), data());
+    }
+    float *data() { return memory.data() + offset; }
+    const float *data() const { return memory.data() + offset; }
+    size_t size() const { return memory.size() - offset; }
+};
 
 // One or two positive integers as an (h, w) pair.
 bool parse_pair(const std::string &text, std::array<int64_t, 2> *out) {
@@ -103,6 +121,7 @@ int run(int argc, char **argv) {
     std::array<int64_t, 2> strides{1, 1}, dilations{1, 1};
     int64_t multiplier = 1, filters = 0;
     int threads = 0, repeat = 10;
+    size_t misalign = 0;
     unsigned seed = 1;
     bool bias_on = true, jit = false, packed = false;
     for (int i = 1; i < argc; i++) {
@@ -138,6 +157,11 @@ int run(int argc, char **argv) {
             if (!parse_pair(v, &strides)) return usage_error("--strides must be S or SH,SW, got '" + v + "'");
         } else if (a == "--dilation") {
             if (!parse_pair(v, &dilations)) return usage_error("--dilation must be R or RH,RW, got '" + v + "'");
+        } else if (a == "--misalign") {
+            if (!parse_ints(v, ',', &ints, true) || ints.size() != 1 || ints[0] > 15) {
+                return usage_error("--misalign must be 0 to 15 floats, got '" + v + "'");
+            }
+            misalign = static_cast<size_t>(ints[0]);
         } else if (a == "--multiplier" || a == "--filters" || a == "--threads" || a == "--repeat" || a == "--seed") {
             if (!parse_ints(v, ',', &ints) || ints.size() != 1) return usage_error(a + " must be a positive integer, got '" + v + "'");
             if (a == "--multiplier") multiplier = ints[0];
@@ -203,18 +227,21 @@ int run(int argc, char **argv) {
 
         const std::vector<int64_t> out_shape = infer_output_shape(op, in_shape, dw_shape, pw_shape, options);
         const int64_t OH = nchw ? out_shape[2] : out_shape[1], OW = nchw ? out_shape[3] : out_shape[2];
-        std::vector<float> output(static_cast<size_t>(N * OH * OW * out_c));
-        const ConstTensor in(input, in_shape);
-        const std::optional<ConstTensor> b = bias_on ? std::optional<ConstTensor>(ConstTensor(bias, {out_c})) : std::nullopt;
-        const MutableTensor out(output, out_shape);
+        // What the kernels read and write: aligned copies (--misalign).
+        const Placed in_memory(input, misalign), dw_memory(dw, 0), pw_memory(pw, 0), bias_memory(bias, 0);
+        Placed out_memory(std::vector<float>(static_cast<size_t>(N * OH * OW * out_c)), misalign);
+        const ConstTensor in(in_memory, in_shape), dw_filter(dw_memory, dw_shape), pw_filter(pw_memory, pw_shape);
+        const std::optional<ConstTensor> b =
+            bias_on ? std::optional<ConstTensor>(ConstTensor(bias_memory, {out_c})) : std::nullopt;
+        const MutableTensor out(out_memory, out_shape);
         const std::optional<PackedPointwiseFilter> packed_pw =
-            packed ? std::optional<PackedPointwiseFilter>(ConstTensor(pw, pw_shape)) : std::nullopt;
+            packed ? std::optional<PackedPointwiseFilter>(pw_filter) : std::nullopt;
         auto call = [&] {
-            if (op == Op::Depthwise) depthwise_conv2d(in, ConstTensor(dw, dw_shape), b, out, options);
+            if (op == Op::Depthwise) depthwise_conv2d(in, dw_filter, b, out, options);
             else if (op == Op::Pointwise && packed_pw) pointwise_conv2d(in, *packed_pw, b, out, options);
-            else if (op == Op::Pointwise) pointwise_conv2d(in, ConstTensor(pw, pw_shape), b, out, options);
-            else if (packed_pw) separable_conv2d(in, ConstTensor(dw, dw_shape), *packed_pw, b, out, options);
-            else separable_conv2d(in, ConstTensor(dw, dw_shape), ConstTensor(pw, pw_shape), b, out, options);
+            else if (op == Op::Pointwise) pointwise_conv2d(in, pw_filter, b, out, options);
+            else if (packed_pw) separable_conv2d(in, dw_filter, *packed_pw, b, out, options);
+            else separable_conv2d(in, dw_filter, pw_filter, b, out, options);
         };
 
         if (threads) sepconv::set_num_threads(threads);
@@ -242,6 +269,7 @@ int run(int argc, char **argv) {
             op == Op::Depthwise   ? reference::depthwise(ref_in, dw, ref_dw_shape, bias, g, act)
             : op == Op::Pointwise ? reference::pointwise(ref_in, pw, int(filters), bias, act)
                                   : reference::separable(ref_in, dw, ref_dw_shape, pw, int(filters), bias, g, act);
+        const std::vector<float> output(out_memory.data(), out_memory.data() + out_memory.size());
         const std::vector<float> got = nchw ? transpose(output, N, OH, OW, out_c, false) : output;
         double max_error = 0, max_ref = 0;
         for (size_t i = 0; i < got.size(); i++) {
@@ -267,6 +295,8 @@ int run(int argc, char **argv) {
         std::printf("kernel:    %s (%s): %s\n", ran.c_str(), to_string(last_isa()), why.c_str());
         std::printf("output:    %lldx%lldx%lldx%lld\n", (long long)out_shape[0], (long long)out_shape[1],
                     (long long)out_shape[2], (long long)out_shape[3]);
+        std::printf("memory:    input and output %zu bytes past a 64-byte boundary%s\n", misalign * sizeof(float),
+                    misalign ? " (--misalign)" : "");
         std::printf("max error: %.3g vs the float64 reference (tolerance %.3g): %s\n", max_error, tolerance,
                     max_error <= tolerance ? "OK" : "FAIL");
         std::printf("time:      %.4f ms median of %d runs, %.2f GFLOP/s\n", median, repeat,
