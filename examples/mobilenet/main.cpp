@@ -24,6 +24,7 @@
 
 #include "HalideBuffer.h"
 #include "mobilenet_blocks_kernels.h"  // generated: the kernels, their table
+#include "sepconv/aligned.h"
 #include "sepconv/cpu.h"
 #include "sepconv/ops.h"
 #include "sepconv/registry.h"
@@ -94,8 +95,8 @@ std::vector<Layer> read_layers(const char *path) {
 }
 
 // One output of a layer, straight from the definition, in float64.
-template <typename T>
-double reference_output(const Layer &l, const std::vector<T> &input, int y, int x, int o) {
+template <typename Values>
+double reference_output(const Layer &l, const Values &input, int y, int x, int o) {
     double sum = l.bias[o];
     for (int c = 0; c < l.in_c; c++) {
         double d = 0;
@@ -111,7 +112,7 @@ double reference_output(const Layer &l, const std::vector<T> &input, int y, int 
     return std::min(std::max(sum, 0.0), 6.0);
 }
 
-double checksum_of(const std::vector<float> &v, double *sum_abs) {
+double checksum_of(const sepconv::AlignedVector<float> &v, double *sum_abs) {
     double sum = 0;
     *sum_abs = 0;
     for (float x : v) sum += x, *sum_abs += std::abs(x);
@@ -146,8 +147,10 @@ int main(int argc, char **argv) {
         // run them (they are the most specific match, and win ties).
         mobilenet_blocks_kernels::register_kernels();
 
-        std::vector<std::vector<float>> acts(layers.size() + 1);
-        acts[0] = input;
+        // The activations in 64-byte aligned memory, as a framework allocates
+        // tensors: AVX-512 loads then never straddle two cache lines.
+        std::vector<sepconv::AlignedVector<float>> acts(layers.size() + 1);
+        acts[0].assign(input.begin(), input.end());
         sepconv::Conv2DOptions options;
         options.padding = sepconv::Padding::same();
         options.activation = sepconv::Activation::relu6();
@@ -178,7 +181,7 @@ int main(int argc, char **argv) {
             }
         };
         run_stack(true, true);
-        const std::vector<float> on_packed = acts.back();
+        const sepconv::AlignedVector<float> on_packed = acts.back();
         run_stack(true);
         bool ok = true;
         {
@@ -203,7 +206,7 @@ int main(int argc, char **argv) {
                 if (name == e.info.name) entry = &e;
             }
             if (!entry) throw std::runtime_error("no generated kernel " + name);
-            std::vector<float> out(acts[1].size());
+            sepconv::AlignedVector<float> out(acts[1].size());
             using Halide::Runtime::Buffer;
             Buffer<const float> in(acts[0].data(), first.in_c, first.in_w, first.in_h, 1);
             Buffer<const float> dw(first.depthwise.data(), 1, first.in_c, first.k, first.k);

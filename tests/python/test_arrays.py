@@ -41,6 +41,20 @@ def test_output_is_a_new_float32_array_or_out():
     np.testing.assert_array_equal(out, y)
 
 
+def test_outputs_and_empty_start_at_64_bytes():
+    # numpy.empty's large arrays start 16 bytes into a cache line; sepconv's
+    # outputs and sepconv.empty start on one (the AVX-512 kernels' alignment).
+    for shape in [(1, 56, 56, 128), (2, 3, 5, 7), (1, 1, 1, 1), (0, 4, 4, 8)]:
+        a = sepconv.empty(shape)
+        assert a.shape == shape and a.dtype == np.float32 and a.flags.c_contiguous and a.flags.writeable
+        assert a.size == 0 or a.ctypes.data % 64 == 0, (shape, a.ctypes.data % 64)  # no data: no address
+    x = sepconv.empty((1, 56, 56, 128))
+    x[...] = 1.0
+    y = sepconv.depthwise_conv2d(x, np.ones((3, 3, 128, 1), np.float32), ONES, "SAME")
+    assert y.ctypes.data % 64 == 0
+    assert y[0, 1, 1, 0] == 9.0 and y[0, 0, 0, 0] == 4.0
+
+
 def test_strided_activations_are_viewed_in_place():
     # A crop of a larger NHWC image: rows and columns are strided, channels dense.
     rng = np.random.default_rng(1)
