@@ -129,7 +129,7 @@ private:
     Form form_;
     std::optional<PackedPointwiseFilter> packed_pw_;
     Conv2DOptions options_;
-    std::vector<float> mid_;
+    AlignedVector<float> mid_;
 };
 
 // ---- oneDNN: convolution primitives on NHWC tensors (TF's layout), the
@@ -217,7 +217,7 @@ private:
     dnnl::stream stream_;
     std::vector<dnnl::memory> weights_;
     std::vector<Step> steps_;
-    std::vector<float> mid_;
+    AlignedVector<float> mid_;
 };
 
 // ---- XNNPACK: NHWC convolution operators (the depthwise one with TF's
@@ -277,7 +277,7 @@ private:
     std::shared_ptr<const LayerData> d_;
     pthreadpool_t pool_ = nullptr;
     std::vector<xnn_operator_t> ops_;
-    std::vector<float> mid_;
+    AlignedVector<float> mid_;
 };
 
 // ---- the naive baseline: direct loops, rows split across OpenMP threads ----
@@ -338,7 +338,7 @@ private:
     Layer l_;
     Operation op_;
     std::shared_ptr<const LayerData> d_;
-    std::vector<float> mid_;
+    AlignedVector<float> mid_;
 };
 
 // ---- the generators scheduled by a Halide autoscheduler, called directly
@@ -363,7 +363,7 @@ public:
     void run() override {
         const int n = d_->batch, oh = l_.out_h(), ow = l_.out_w(), m = l_.mid_c();
         const float inf = std::numeric_limits<float>::infinity();
-        auto view = [](const std::vector<float> &v, std::vector<int> dims) {
+        auto view = [](const AlignedVector<float> &v, std::vector<int> dims) {
             return Buf(const_cast<float *>(v.data()), dims);
         };
         // TF layouts seen innermost-first by Halide: NHWC is [c, w, h, n],

@@ -16,7 +16,7 @@ class Kernel {
 public:
     virtual ~Kernel() = default;
     virtual void run() = 0;
-    std::vector<float> output;
+    AlignedVector<float> output;  // 64-byte aligned, as the inputs (layers.h)
 };
 
 // The names of the implementations, in the order they are run.

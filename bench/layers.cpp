@@ -89,11 +89,13 @@ namespace {
 
 // Values in [-1, 1] from a seed: each image its own seed, so image i is the
 // same whatever the batch size.
-void fill(std::vector<float> &v, size_t offset, size_t count, uint32_t seed) {
+void fill(AlignedVector<float> &v, size_t offset, size_t count, uint32_t seed) {
     std::mt19937 rng(seed);
     std::uniform_real_distribution<float> dist(-1.0f, 1.0f);
     for (size_t i = 0; i < count; i++) v[offset + i] = dist(rng);
 }
+
+std::vector<float> plain(const AlignedVector<float> &v) { return {v.begin(), v.end()}; }
 
 uint32_t layer_seed(const Layer &l) { return uint32_t(std::hash<std::string>()(l.suite + "/" + l.name)); }
 
@@ -141,23 +143,24 @@ const reference::Tensor &reference_image(const Layer &l, Operation op, const Lay
     if (op == Operation::Pointwise) {
         const size_t size = size_t(l.out_h()) * l.out_w() * l.mid_c();
         std::vector<float> mid(d.mid.begin() + size * image, d.mid.begin() + size * (image + 1));
-        ref = reference::pointwise(reference::from_floats(mid, {1, l.out_h(), l.out_w(), l.mid_c()}), d.pw_weights,
-                                   l.out_c, d.pw_bias, {});
+        ref = reference::pointwise(reference::from_floats(mid, {1, l.out_h(), l.out_w(), l.mid_c()}), plain(d.pw_weights),
+                                   l.out_c, plain(d.pw_bias), {});
     } else {
         const size_t size = size_t(l.in_h) * l.in_w * l.in_c;
         auto in = reference::from_floats(
             std::vector<float>(d.input.begin() + size * image, d.input.begin() + size * (image + 1)),
             {1, l.in_h, l.in_w, l.in_c});
         ref = op == Operation::Depthwise
-                  ? reference::depthwise(in, d.dw_filter, dw_shape, d.dw_bias, g, {})
-                  : reference::separable(in, d.dw_filter, dw_shape, d.pw_weights, l.out_c, d.pw_bias, g, {});
+                  ? reference::depthwise(in, plain(d.dw_filter), dw_shape, plain(d.dw_bias), g, {})
+                  : reference::separable(in, plain(d.dw_filter), dw_shape, plain(d.pw_weights), l.out_c,
+                                                        plain(d.pw_bias), g, {});
     }
     return cache.emplace(key, std::move(ref)).first->second;
 }
 
 }  // namespace
 
-std::string check_output(const Layer &l, Operation op, const LayerData &d, const std::vector<float> &output) {
+std::string check_output(const Layer &l, Operation op, const LayerData &d, const AlignedVector<float> &output) {
     const int out_c = op == Operation::Depthwise ? l.mid_c() : l.out_c;
     const size_t image_size = size_t(l.out_h()) * l.out_w() * out_c;
     if (output.size() != image_size * d.batch) return "output has the wrong size";

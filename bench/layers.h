@@ -10,6 +10,8 @@
 #include <string>
 #include <vector>
 
+#include "sepconv/aligned.h"
+
 namespace sepconv::bench {
 
 enum class Operation { Depthwise, Pointwise, Separable };
@@ -36,21 +38,24 @@ double bytes(const Layer &l, Operation op, int n);
 
 // The tensors of one layer at one batch size, TF layouts (NHWC, dw filter
 // [k_h, k_w, C, M], pw weights [C*M, O]). Image i has the same values at
-// every batch size, so one reference image serves all batch sizes.
+// every batch size, so one reference image serves all batch sizes. Every
+// implementation reads and writes 64-byte aligned memory (sepconv/aligned.h),
+// as TF, PyTorch and ONNX Runtime allocate tensors: a std::vector's large
+// blocks start 16 bytes into a cache line, which splits every AVX-512 load.
 struct LayerData {
     int batch = 1;
-    std::vector<float> input;      // the depthwise (and separable) input
-    std::vector<float> dw_filter;  // [k_h, k_w, C, M]
-    std::vector<float> dw_bias;    // [C*M]
-    std::vector<float> mid;        // the pointwise input: [n, out_h, out_w, C*M]
-    std::vector<float> pw_weights; // [C*M, O]
-    std::vector<float> pw_bias;    // [O]
+    AlignedVector<float> input;      // the depthwise (and separable) input
+    AlignedVector<float> dw_filter;  // [k_h, k_w, C, M]
+    AlignedVector<float> dw_bias;  // [C*M]
+    AlignedVector<float> mid;  // the pointwise input: [n, out_h, out_w, C*M]
+    AlignedVector<float> pw_weights; // [C*M, O]
+    AlignedVector<float> pw_bias;  // [O]
 };
 std::shared_ptr<const LayerData> layer_data(const Layer &l, int batch);
 
 // Checks images 0 and batch-1 of `output` (NHWC, the operation's output at
 // data.batch) against the float64 reference. Returns "" when within
 // tolerance, else a message with the worst error.
-std::string check_output(const Layer &l, Operation op, const LayerData &data, const std::vector<float> &output);
+std::string check_output(const Layer &l, Operation op, const LayerData &data, const AlignedVector<float> &output);
 
 }  // namespace sepconv::bench
