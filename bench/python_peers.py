@@ -66,9 +66,19 @@ def read_layers(path):
 
 # ---- data and the float64 reference (NHWC, TF's filter layouts) ----
 
+def aligned(a):
+    """`a` copied into memory at a 64-byte boundary, as sepconv_bench's data
+    (bench/layers.h) and TF's and PyTorch's own tensors."""
+    raw = np.empty(a.size + 16, np.float32)
+    start = (-raw.ctypes.data % 64) // 4
+    out = raw[start:start + a.size].reshape(a.shape)
+    out[...] = a
+    return out
+
+
 def layer_data(l, n, seed=0):
     rng = np.random.default_rng(zlib.crc32(f"{l.suite}/{l.name}".encode()) + seed)
-    u = lambda *s: rng.uniform(-1, 1, s).astype(np.float32)
+    u = lambda *s: aligned(rng.uniform(-1, 1, s).astype(np.float32))
     return {"x": u(n, l.in_h, l.in_w, l.in_c), "dw": u(l.k_h, l.k_w, l.in_c, l.multiplier), "dw_bias": u(l.mid_c),
             "mid": u(n, l.out_h, l.out_w, l.mid_c), "pw": u(1, 1, l.mid_c, l.out_c), "pw_bias": u(l.out_c)}
 
