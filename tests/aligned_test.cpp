@@ -1,7 +1,8 @@
 // sepconv/aligned.h: AlignedVector's data is at kTensorAlignment whatever its
 // size (small blocks, and large ones that glibc's malloc would place 16 bytes
-// past a page), and the kernels give the same bits on aligned and unaligned
-// data (alignment is a speed matter, never a correctness one).
+// past a page), PackedPointwiseFilter keeps its values there, and the kernels
+// give the same bits on aligned and unaligned data (alignment is a speed
+// matter, never a correctness one).
 #include <gtest/gtest.h>
 
 #include <cstdint>
@@ -31,6 +32,16 @@ TEST(AlignedVector, DataIsAlignedAtEverySize) {
 TEST(AlignedVector, HugeSizeIsBadArrayNewLength) {
     AlignedAllocator<float> a;
     EXPECT_THROW(a.allocate(SIZE_MAX / 2), std::bad_array_new_length);
+}
+
+// The packed 1x1 weights the kernels load a block (16 floats) at a time.
+TEST(AlignedVector, PackedPointwiseFilterValuesAreAligned) {
+    for (int64_t c : {3, 512}) {
+        const std::vector<float> w(size_t(c) * 512, 0.5f);
+        const PackedPointwiseFilter packed(ConstTensor(w, {1, 1, c, 512}));
+        EXPECT_TRUE(packed.packed());
+        EXPECT_TRUE(aligned(packed.values().data())) << c << " x 512 weights at " << packed.values().data();
+    }
 }
 
 // The depthwise (AVX-512's 16-lane channel vectors, 3x3, stride 1 and 2) and

@@ -295,7 +295,7 @@ TEST(PackedPointwise, KeepsTfLayoutWhenOutputChannelsAreNotWholeBlocks) {
     const auto f = numbered_filter(20);
     const PackedPointwiseFilter p(ConstTensor(f, {1, 1, 2, 20}));
     EXPECT_FALSE(p.packed());
-    EXPECT_EQ(p.values(), f);
+    EXPECT_EQ(std::vector<float>(p.values().begin(), p.values().end()), f);
 }
 
 INSTANTIATE_TEST_SUITE_P(AllOps, Conformance, ::testing::Values(Op::Depthwise, Op::Pointwise, Op::Separable),

@@ -211,7 +211,7 @@ void ContribSeparableConv2D::operator()(const ConstTensor &input, const MutableT
 namespace detail {
 
 OwnedWeights::OwnedWeights(std::vector<float> values, std::vector<int64_t> shape)
-    : values_(std::move(values)), view_(ConstTensor(values_.data(), std::move(shape), values_.size())) {}
+    : values_(values.begin(), values.end()), view_(ConstTensor(values_.data(), std::move(shape), values_.size())) {}
 
 OwnedWeights::OwnedWeights(const OwnedWeights &other) : values_(other.values_) {
     if (other.view_) view_ = ConstTensor(values_.data(), other.view_->shape, values_.size());

@@ -101,8 +101,10 @@ std::string shape_text(const Layer &l, const std::string &op, int batch) {
     return s.str();
 }
 
-// `data` as a Halide buffer of `sizes` (innermost first).
-Buffer<float> buffer_of(const std::vector<float> &data, std::vector<int> sizes) {
+// `data` (a std::vector or an AlignedVector) as a Halide buffer of `sizes`
+// (innermost first).
+template <typename Values>
+Buffer<float> buffer_of(const Values &data, std::vector<int> sizes) {
     Buffer<float> b(sizes);
     std::copy(data.begin(), data.end(), b.data());
     return b;

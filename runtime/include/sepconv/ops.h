@@ -5,6 +5,7 @@
 #include <string>
 #include <vector>
 
+#include "sepconv/aligned.h"
 #include "sepconv/error.h"
 #include "sepconv/options.h"
 #include "sepconv/shape.h"
@@ -47,11 +48,13 @@ public:
     const std::vector<int64_t> &shape() const { return shape_; }
     // Whether values() are packed, [O / kBlock][C][kBlock]; else TF's [1, 1, C, O].
     bool packed() const { return packed_; }
-    const std::vector<float> &values() const { return values_; }
+    // At 64 bytes (sepconv/aligned.h): a block's 16 weights are one AVX-512
+    // vector load that never straddles two cache lines.
+    const AlignedVector<float> &values() const { return values_; }
 
 private:
     std::vector<int64_t> shape_;
-    std::vector<float> values_;
+    AlignedVector<float> values_;
     bool packed_ = false;
 };
 
