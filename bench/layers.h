@@ -46,10 +46,10 @@ struct LayerData {
     int batch = 1;
     AlignedVector<float> input;      // the depthwise (and separable) input
     AlignedVector<float> dw_filter;  // [k_h, k_w, C, M]
-    AlignedVector<float> dw_bias;  // [C*M]
-    AlignedVector<float> mid;  // the pointwise input: [n, out_h, out_w, C*M]
+    AlignedVector<float> dw_bias;    // [C*M]
+    AlignedVector<float> mid;        // the pointwise input: [n, out_h, out_w, C*M]
     AlignedVector<float> pw_weights; // [C*M, O]
-    AlignedVector<float> pw_bias;  // [O]
+    AlignedVector<float> pw_bias;    // [O]
 };
 std::shared_ptr<const LayerData> layer_data(const Layer &l, int batch);
 

@@ -41,15 +41,16 @@ Padding keras_padding(const std::string &padding) {
     return Padding::parse(p);
 }
 
-// A dense copy of a weight tensor, its shape checked against `expected`.
-std::vector<float> copy_weights(const ConstTensor &t, const char *name, const std::vector<int64_t> &expected) {
+// A dense copy of a weight tensor (at 64 bytes, as the layer keeps it), its
+// shape checked against `expected`.
+AlignedVector<float> copy_weights(const ConstTensor &t, const char *name, const std::vector<int64_t> &expected) {
     detail::checked_strides(t, name, expected.size(), detail::Contiguity::Dense, false);
     if (t.shape != expected) {
         throw Error(std::string(name) + " must have shape " + format_list(expected) + ", got " + format_list(t.shape));
     }
     int64_t n = 1;
     for (int64_t d : t.shape) n *= d;
-    return std::vector<float>(t.data, t.data + n);
+    return AlignedVector<float>(t.data, t.data + n);
 }
 
 // in_c * depth_multiplier, which a huge multiplier could overflow.
@@ -95,9 +96,9 @@ void SeparableConv2D::set_weights(const ConstTensor &depthwise_kernel, const Con
                                pw_shape = {1, 1, mid_channels(in_c, config_.depth_multiplier, "depthwise_kernel"),
                                            config_.filters};
     auto dw = copy_weights(depthwise_kernel, "depthwise_kernel", dw_shape);
-    const std::vector<float> pw_values = copy_weights(pointwise_kernel, "pointwise_kernel", pw_shape);
+    const AlignedVector<float> pw_values = copy_weights(pointwise_kernel, "pointwise_kernel", pw_shape);
     PackedPointwiseFilter pw(ConstTensor(pw_values.data(), pw_shape));
-    std::vector<float> b;
+    AlignedVector<float> b;
     if (config_.use_bias) {
         if (!bias) throw Error("bias is required: the layer was built with use_bias=True");
         b = copy_weights(*bias, "bias", {config_.filters});
@@ -147,7 +148,7 @@ void ContribSeparableConv2D::set_weights(const ConstTensor &depthwise_weights,
                   mid = mid_channels(in_c, config_.depth_multiplier, "depthwise_weights");
     std::vector<int64_t> dw_shape = {k[0], k[1], in_c, config_.depth_multiplier}, pw_shape;
     auto dw = copy_weights(depthwise_weights, "depthwise_weights", dw_shape);
-    std::vector<float> pw;
+    AlignedVector<float> pw;
     if (config_.num_outputs) {
         if (!pointwise_weights) throw Error("pointwise_weights are required when num_outputs is set");
         pw_shape = {1, 1, mid, *config_.num_outputs};
@@ -157,7 +158,7 @@ void ContribSeparableConv2D::set_weights(const ConstTensor &depthwise_weights,
     }
     const int64_t out_c = config_.num_outputs ? *config_.num_outputs : mid;
     if (biases && normalizer) throw Error("give biases or a normalizer, not both (the normalizer replaces the bias)");
-    std::vector<float> b(out_c, 0.0f);
+    AlignedVector<float> b(out_c, 0.0f);
     if (biases) b = copy_weights(*biases, "biases", {out_c});
     if (normalizer) {
         const BatchNorm &bn = *normalizer;
@@ -210,8 +211,8 @@ void ContribSeparableConv2D::operator()(const ConstTensor &input, const MutableT
 
 namespace detail {
 
-OwnedWeights::OwnedWeights(std::vector<float> values, std::vector<int64_t> shape)
-    : values_(values.begin(), values.end()), view_(ConstTensor(values_.data(), std::move(shape), values_.size())) {}
+OwnedWeights::OwnedWeights(AlignedVector<float> values, std::vector<int64_t> shape)
+    : values_(std::move(values)), view_(ConstTensor(values_.data(), std::move(shape), values_.size())) {}
 
 OwnedWeights::OwnedWeights(const OwnedWeights &other) : values_(other.values_) {
     if (other.view_) view_ = ConstTensor(values_.data(), other.view_->shape, values_.size());

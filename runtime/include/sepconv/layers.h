@@ -21,7 +21,7 @@ namespace detail {
 class OwnedWeights {
 public:
     OwnedWeights() = default;
-    OwnedWeights(std::vector<float> values, std::vector<int64_t> shape);
+    OwnedWeights(AlignedVector<float> values, std::vector<int64_t> shape);
     OwnedWeights(const OwnedWeights &other);
     OwnedWeights &operator=(const OwnedWeights &other);
     OwnedWeights(OwnedWeights &&) noexcept = default;  // a moved vector keeps its buffer
