@@ -19,9 +19,6 @@
 //                      registers / 2: 8 on AVX2, 16 on AVX-512 and NEON)
 //   sep_dw_vectors     channel vectors per fused depthwise register tile (1)
 //   sep_dw_columns     output columns per fused depthwise register tile (8)
-//   dw_width_columns   NHWC: columns of a depthwise (and fused depthwise)
-//                      tile taken where it pads less work than the main one
-//                      (7, which divides MobileNet's widths; 0: none)
 //   dw_unroll_taps     1: unroll the taps of a constant kernel size (1)
 //   dw_specialize_dilation  1: each depthwise register tile also compiled
 //                      for dilation 1, with constant tap offsets (1)
@@ -129,29 +126,6 @@ std::vector<RegisterTile> tiles_largest_first(Layout layout, int inner_vectors, 
         tiles.push_back(register_tile(layout, v, blocked, lanes));
     }
     if (blocked_size > 1) tiles.push_back(register_tile(layout, 1, 1, lanes));
-    return tiles;
-}
-
-// The depthwise's register tiles (standalone and fused): `vectors` x `columns`
-// and the smaller ones (tiles_largest_first), and in NHWC, tried first, a tile
-// of `width_columns` output columns (knob dw_width_columns; 0: none), taken
-// where it computes fewer padded outputs than the main tile. 7 divides the
-// widths of MobileNet's and EfficientNet's layers; a 4-column tile, the tuned
-// one of the stride-2 layers (whose 56- and 28-wide outputs it divides),
-// computes 8 columns of a 7-wide row and 16 of a 14-wide one. On MobileNet v1
-// dw12 and v2 b14 (14x14 input, stride 2) 2 vectors x 7 columns took 0.80x the
-// time of 2 x 4 (`sepconv tune --try`, one thread, AVX-512). Its accumulators
-// stay within half the registers, as the hand tile's (1 vector on AVX2).
-std::vector<RegisterTile> depthwise_tiles(Layout layout, const Halide::Target &target, int vectors, int columns,
-                                          int width_columns, Expr out_channels, Expr out_width) {
-    const int lanes = float_lanes(target);
-    std::vector<RegisterTile> tiles = tiles_largest_first(layout, vectors, columns, lanes);
-    const int width_vectors = width_columns > 0 ? std::min(vectors, vector_registers(target) / 2 / width_columns) : 0;
-    if (layout == Layout::NHWC && width_vectors > 0 && width_columns != columns) {
-        RegisterTile t = register_tile(layout, width_vectors, width_columns, lanes);
-        t.preferred = padded_work(t, out_channels, out_width) < padded_work(tiles.front(), out_channels, out_width);
-        tiles.insert(tiles.begin(), t);
-    }
     return tiles;
 }
 
@@ -445,12 +419,9 @@ void cpu_schedule_depthwise(DepthwisePipeline p, const Halide::Target &target, c
     // immediate; a runtime dilation needs an address per tap column.
     const bool specialize_dilation = knobs.get("dw_specialize_dilation", 1) != 0;  // read in every variant
     const Expr undilated = p.taps_known && specialize_dilation ? (p.dilation_x == 1 && p.dilation_y == 1) : Expr();
-    // Knob dw_width_columns (NHWC; hand 7; 0: none): see depthwise_tiles.
-    const int width_columns = knobs.get("dw_width_columns", 7);
     accumulate_in_registers(p.output, p.depthwise, {p.taps.x, p.taps.y}, unroll_taps,
-                            depthwise_tiles(p.layout, target, vectors, columns, width_columns, p.out_channels,
-                                            p.out_width),
-                            lanes, p.out_channels, p.out_width, rows_per_task(p.output, p.layout, knobs), strip_per_channel_tile, undilated);
+                            tiles_largest_first(p.layout, vectors, columns, lanes), lanes, p.out_channels,
+                            p.out_width, rows_per_task(p.output, p.layout, knobs), strip_per_channel_tile, undilated);
     // Knob dw_padded_strip (hand 1): the taps read a padded-input strip (1)
     // or the input itself, interior and border loops partitioned (0).
     if (knobs.get("dw_padded_strip", 1) != 0) {
@@ -553,14 +524,11 @@ void cpu_schedule_pointwise(PointwisePipeline p, const Halide::Target &target, c
 // Where `parallel_when` holds (undefined: never), mid's channel tiles run in
 // parallel: the small images whose output is one task, parallel over
 // output-channel tiles, computed their whole intermediate on one thread first.
-Func fused_depthwise_tiles(SeparablePipeline p, const Halide::Target &target, int vectors, int columns,
-                           int width_columns, bool unroll_taps, Expr undilated, bool channel_tiles_outside_rows,
-                           Expr parallel_when) {
-    const int lanes = float_lanes(target);
+Func fused_depthwise_tiles(SeparablePipeline p, int lanes, int vectors, int columns, bool unroll_taps,
+                           Expr undilated, bool channel_tiles_outside_rows, Expr parallel_when) {
     Func mid = p.depthwise.in(p.pointwise);
     store_vectorized_dimension_innermost(mid, p.layout);
-    const std::vector<RegisterTile> tiles =
-        depthwise_tiles(p.layout, target, vectors, columns, width_columns, p.mid_channels, p.out_width);
+    const std::vector<RegisterTile> tiles = tiles_largest_first(p.layout, vectors, columns, lanes);
     schedule_accumulator(mid, p.depthwise, {p.taps.x, p.taps.y}, unroll_taps, tiles, lanes, p.mid_channels,
                          p.out_width, channel_tiles_outside_rows);
     OutputLoops loops;
@@ -592,8 +560,6 @@ void cpu_schedule_separable(SeparablePipeline p, const Halide::Target &target, c
     // depthwise's tuned tile is 2 x 4 (schedules/db/schedules.json).
     const int vectors = knobs.get("sep_dw_vectors", 1);
     const int columns = knobs.get("sep_dw_columns", 8);
-    // Knob dw_width_columns (NHWC; hand 7): as in the depthwise.
-    const int width_columns = knobs.get("dw_width_columns", 7);
     // Knob dw_specialize_dilation (hand 1): as in the depthwise.
     const bool specialize_dilation = knobs.get("dw_specialize_dilation", 1) != 0;
     const Expr undilated = p.taps_known && specialize_dilation ? (p.dilation_x == 1 && p.dilation_y == 1) : Expr();
@@ -627,8 +593,7 @@ void cpu_schedule_separable(SeparablePipeline p, const Halide::Target &target, c
         // of MobileNet v1 dw2's fused time in Halide's profiler); the tuned
         // choices are in schedules/db/schedules.json. Without the strip
         // (dw_padded_strip = 0) the channel tiles still run in that order.
-        Func mid = fused_depthwise_tiles(p, target, vectors, columns, width_columns, unroll_taps, undilated,
-                                         strip_per_channel_tile,
+        Func mid = fused_depthwise_tiles(p, lanes, vectors, columns, unroll_taps, undilated, strip_per_channel_tile,
                                          channel_parallel_small_images ? image_fits : Expr());
         mid.compute_at(p.output, Var("row_task"));
         if (padded_strip) compute_padded_strip(p.depthwise, mid, y, p.output, p.layout, lanes, strip_per_channel_tile);
@@ -642,7 +607,7 @@ void cpu_schedule_separable(SeparablePipeline p, const Halide::Target &target, c
     accumulate_in_registers(p.output, p.pointwise, {p.channels.x}, false, tiles, lanes, p.out_channels,
                             p.out_width, rows_per_row_task);
     if (padded_strip) compute_padded_strip(p.depthwise, p.output, Var("row"), p.output, p.layout, lanes, false);
-    fused_depthwise_tiles(p, target, vectors, columns, width_columns, unroll_taps, undilated, false, Expr())
+    fused_depthwise_tiles(p, lanes, vectors, columns, unroll_taps, undilated, false, Expr())
         .compute_at(p.output, Var("row"));
 }
 
