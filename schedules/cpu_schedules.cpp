@@ -19,6 +19,9 @@
 //                      registers / 2: 8 on AVX2, 16 on AVX-512 and NEON)
 //   sep_dw_vectors     channel vectors per fused depthwise register tile (1)
 //   sep_dw_columns     output columns per fused depthwise register tile (8)
+//   dw_width_columns   NHWC: columns of a standalone depthwise tile taken
+//                      where it pads less work than the main one (7, which
+//                      divides MobileNet's widths; 0: none)
 //   dw_unroll_taps     1: unroll the taps of a constant kernel size (1)
 //   dw_specialize_dilation  1: each depthwise register tile also compiled
 //                      for dilation 1, with constant tap offsets (1)
@@ -126,6 +129,32 @@ std::vector<RegisterTile> tiles_largest_first(Layout layout, int inner_vectors, 
         tiles.push_back(register_tile(layout, v, blocked, lanes));
     }
     if (blocked_size > 1) tiles.push_back(register_tile(layout, 1, 1, lanes));
+    return tiles;
+}
+
+// The standalone depthwise's register tiles: `vectors` x `columns` and the
+// smaller ones (tiles_largest_first), and in NHWC, tried first, a tile of
+// `width_columns` output columns (knob dw_width_columns; 0: none), taken
+// where it computes fewer padded outputs than the main tile. 7 divides the
+// widths of MobileNet's and EfficientNet's layers; a 4-column tile, the tuned
+// one of the stride-2 layers (whose 56- and 28-wide outputs it divides),
+// computes 8 columns of a 7-wide row and 16 of a 14-wide one. On MobileNet v1
+// dw12 and v2 b14 (14x14 input, stride 2) 2 vectors x 7 columns took 0.80x the
+// time of 2 x 4 (`sepconv tune --try`, one thread, AVX-512). Its accumulators
+// stay within half the registers, as the hand tile's (1 vector on AVX2).
+// The fused depthwise does not take it: each fused tile multiplies the
+// specializations of the separable (dilation, small-image path, GEMM tiles),
+// and with it a fixed-size separable took 1.2-2x as long to generate.
+std::vector<RegisterTile> depthwise_tiles(Layout layout, const Halide::Target &target, int vectors, int columns,
+                                          int width_columns, Expr out_channels, Expr out_width) {
+    const int lanes = float_lanes(target);
+    std::vector<RegisterTile> tiles = tiles_largest_first(layout, vectors, columns, lanes);
+    const int width_vectors = width_columns > 0 ? std::min(vectors, vector_registers(target) / 2 / width_columns) : 0;
+    if (layout == Layout::NHWC && width_vectors > 0 && width_columns != columns) {
+        RegisterTile t = register_tile(layout, width_vectors, width_columns, lanes);
+        t.preferred = padded_work(t, out_channels, out_width) < padded_work(tiles.front(), out_channels, out_width);
+        tiles.insert(tiles.begin(), t);
+    }
     return tiles;
 }
 
@@ -419,9 +448,13 @@ void cpu_schedule_depthwise(DepthwisePipeline p, const Halide::Target &target, c
     // immediate; a runtime dilation needs an address per tap column.
     const bool specialize_dilation = knobs.get("dw_specialize_dilation", 1) != 0;  // read in every variant
     const Expr undilated = p.taps_known && specialize_dilation ? (p.dilation_x == 1 && p.dilation_y == 1) : Expr();
+    // Knob dw_width_columns (NHWC; hand 7; 0: none): see depthwise_tiles.
+    const int width_columns = knobs.get("dw_width_columns", 7);
     accumulate_in_registers(p.output, p.depthwise, {p.taps.x, p.taps.y}, unroll_taps,
-                            tiles_largest_first(p.layout, vectors, columns, lanes), lanes, p.out_channels,
-                            p.out_width, rows_per_task(p.output, p.layout, knobs), strip_per_channel_tile, undilated);
+                            depthwise_tiles(p.layout, target, vectors, columns, width_columns, p.out_channels,
+                                            p.out_width),
+                            lanes, p.out_channels, p.out_width, rows_per_task(p.output, p.layout, knobs),
+                            strip_per_channel_tile, undilated);
     // Knob dw_padded_strip (hand 1): the taps read a padded-input strip (1)
     // or the input itself, interior and border loops partitioned (0).
     if (knobs.get("dw_padded_strip", 1) != 0) {

@@ -46,6 +46,9 @@ const std::vector<KnobRow> &knob_table() {
         {"dw_vectors", {"depthwise"}, false, [](const TargetFacts &f) { return upto_registers(f, {1, 2, 4}); }},
         {"dw_columns", {"depthwise"}, false,
          [](const TargetFacts &f) { return upto_registers(f, {2, 4, 6, 7, 8, 12, 14, 16, 24}); }},
+        // A tile of 7 columns taken where it pads less than dw_columns' (0: none).
+        {"dw_width_columns", {"depthwise"}, false,
+         [](const TargetFacts &) { return std::vector<int>{0, 7}; }},
         {"dw_unroll_taps", {"depthwise", "separable"}, false, [](const TargetFacts &) { return std::vector<int>{0, 1}; }},
         // The pointwise GEMM tile (1x1 and the fused separable's second stage).
         {"pw_vectors", {"pointwise", "separable"}, false,
