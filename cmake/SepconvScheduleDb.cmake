@@ -46,6 +46,9 @@ function(sepconv_target_class OUT TARGET)
     set(${OUT} ${c} PARENT_SCOPE)
 endfunction()
 
+# The classes of GPU targets (scheduled by schedules/gpu_schedules.cpp).
+set(SEPCONV_GPU_TARGET_CLASSES cuda opencl metal vulkan d3d12 webgpu)
+
 # sepconv_tuned_knobs(<out> <op> <layout> <kernel_h> <kernel_w> <multiplier>
 #                     <stride> <weights_layout> <target>...): the "class.knob:value,..." string
 # of the database entries "<op>/<variant>/<class>" for the targets' classes,
@@ -53,8 +56,10 @@ endfunction()
 # kernel_h 0: generic_<layout>; else <kh>x<kw>m<m>[s<stride>]_<layout>; with
 # weights_layout packed, packed_<that>, and where the database has no packed
 # entry for a class, the TF-filter entry's knobs).
-# Entries tuned on other schedule sources than SEPCONV_SCHEDULE_FINGERPRINT
-# are stale: ignored with a warning. Empty when there is nothing to use.
+# Entries tuned on other schedule sources than the current ones
+# (SEPCONV_GPU_SCHEDULE_FINGERPRINT for a GPU class, else
+# SEPCONV_CPU_SCHEDULE_FINGERPRINT) are stale: ignored with a warning. Empty
+# when there is nothing to use.
 function(sepconv_tuned_knobs OUT OP LAYOUT KERNEL_H KERNEL_W MULTIPLIER STRIDE WEIGHTS_LAYOUT)
     if (OP STREQUAL "pointwise")
         set(variant ${LAYOUT})
@@ -101,9 +106,14 @@ function(sepconv_tuned_knobs OUT OP LAYOUT KERNEL_H KERNEL_W MULTIPLIER STRIDE W
                 continue()
             endif ()
             string(JSON tuned_on GET "${entry}" schedule_fingerprint)
-            if (NOT tuned_on STREQUAL SEPCONV_SCHEDULE_FINGERPRINT AND NOT SEPCONV_SCHEDULE_DB_ACCEPT_STALE)
+            if (cls IN_LIST SEPCONV_GPU_TARGET_CLASSES)
+                set(current "${SEPCONV_GPU_SCHEDULE_FINGERPRINT}")
+            else ()
+                set(current "${SEPCONV_CPU_SCHEDULE_FINGERPRINT}")
+            endif ()
+            if (NOT tuned_on STREQUAL current AND NOT SEPCONV_SCHEDULE_DB_ACCEPT_STALE)
                 message(WARNING "${SEPCONV_SCHEDULE_DB}: '${key}' was tuned on schedule fingerprint ${tuned_on}, "
-                        "the schedules are now ${SEPCONV_SCHEDULE_FINGERPRINT}: ignored (hand schedule). Re-tune with `sepconv tune` "
+                        "the schedules are now ${current}: ignored (hand schedule). Re-tune with `sepconv tune` "
                         "(README: Autotuning) or set SEPCONV_SCHEDULE_DB_ACCEPT_STALE=ON.")
                 continue()
             endif ()

@@ -7,7 +7,8 @@ cmake_minimum_required(VERSION 3.28)
 file(MAKE_DIRECTORY "${WORK_DIR}")
 set(PROJECT_SOURCE_DIR "${SOURCE_DIR}")
 set(SEPCONV_SCHEDULE_DB "${WORK_DIR}/db.json")
-set(SEPCONV_SCHEDULE_FINGERPRINT "fresh0123456789a")
+set(SEPCONV_CPU_SCHEDULE_FINGERPRINT "fresh0123456789a")
+set(SEPCONV_GPU_SCHEDULE_FINGERPRINT "gpufresh01234567")
 list(APPEND CMAKE_MODULE_PATH "${SOURCE_DIR}/cmake")
 include(SepconvScheduleDb)
 
@@ -23,7 +24,11 @@ file(WRITE "${SEPCONV_SCHEDULE_DB}" [=[{
     "pointwise/nhwc/avx512": {"op": "pointwise", "variant": "nhwc", "target_class": "avx512",
       "schedule_fingerprint": "fresh0123456789a", "knobs": {"pw_columns": 8}},
     "pointwise/packed_nhwc/avx512": {"op": "pointwise", "variant": "packed_nhwc", "target_class": "avx512",
-      "schedule_fingerprint": "fresh0123456789a", "knobs": {"pw_columns": 6}}
+      "schedule_fingerprint": "fresh0123456789a", "knobs": {"pw_columns": 6}},
+    "pointwise/nchw/cuda": {"op": "pointwise", "variant": "nchw", "target_class": "cuda",
+      "schedule_fingerprint": "gpufresh01234567", "knobs": {"gpu_pw_block_warps": 4}},
+    "separable/3x3m1s1_nhwc/cuda": {"op": "separable", "variant": "3x3m1s1_nhwc", "target_class": "cuda",
+      "schedule_fingerprint": "fresh0123456789a", "knobs": {"gpu_pw_unroll_channels": 4}}
   }
 }]=])
 
@@ -41,6 +46,15 @@ expect_knobs("" depthwise nhwc 3 3 1 2 tf)              # stale entry: ignored (
 expect_knobs("avx512.pw_columns:8" pointwise nhwc 0 0 0 0 tf)
 expect_knobs("avx512.pw_columns:6" pointwise nhwc 0 0 0 0 packed)  # the packed kernel's own entry
 expect_knobs("avx2.pw_columns:4,avx2.pw_vectors:2" separable nhwc 3 3 1 1 packed)  # none: the TF filter's
+# GPU classes are checked against the GPU schedules' fingerprint, not the CPU one.
+sepconv_tuned_knobs(got pointwise nchw 0 0 0 0 tf x86-64-linux-cuda-cuda_capability_86)
+if (NOT got STREQUAL "cuda.gpu_pw_block_warps:4")
+    message(FATAL_ERROR "GPU entry on the GPU fingerprint: got '${got}'")
+endif ()
+sepconv_tuned_knobs(got separable nhwc 3 3 1 1 tf x86-64-linux-cuda-cuda_capability_86)
+if (NOT got STREQUAL "")
+    message(FATAL_ERROR "GPU entry on the CPU fingerprint is stale: got '${got}'")
+endif ()
 set(SEPCONV_SCHEDULE_DB_ACCEPT_STALE ON)
 expect_knobs("avx2.dw_columns:4" depthwise nhwc 3 3 1 2 tf)
 set(SEPCONV_SCHEDULE_DB_ACCEPT_STALE OFF)

@@ -17,8 +17,11 @@
 #include "schedule_db.h"
 #include "tuner.h"
 
-#ifndef SEPCONV_SCHEDULE_FINGERPRINT
-#define SEPCONV_SCHEDULE_FINGERPRINT "unknown"
+#ifndef SEPCONV_CPU_SCHEDULE_FINGERPRINT
+#define SEPCONV_CPU_SCHEDULE_FINGERPRINT "unknown"
+#endif
+#ifndef SEPCONV_GPU_SCHEDULE_FINGERPRINT
+#define SEPCONV_GPU_SCHEDULE_FINGERPRINT "unknown"
 #endif
 #ifndef SEPCONV_KERNEL_TARGETS
 #define SEPCONV_KERNEL_TARGETS "host"
@@ -148,7 +151,6 @@ int run(int argc, char **argv) {
     std::string target_text, perturb;
     bool fresh = false;
     TuneOptions o;
-    o.schedule_fingerprint = SEPCONV_SCHEDULE_FINGERPRINT;
     try {
         for (int i = 1; i < argc; i++) {
             const std::string a = argv[i];
@@ -202,6 +204,9 @@ int run(int argc, char **argv) {
         o.target = target_text.empty() ? default_target()
                    : target_text == "host" ? Halide::get_host_target()
                                            : Halide::Target(target_text);
+        // The sources the knobs are tuned on: the CPU or the GPU schedules.
+        o.schedule_fingerprint =
+            o.target.has_gpu_feature() ? SEPCONV_GPU_SCHEDULE_FINGERPRINT : SEPCONV_CPU_SCHEDULE_FINGERPRINT;
         if (journal.empty()) journal = db_path + ".journal";
         if (fresh) std::filesystem::remove(journal);
         o.journal_path = journal;

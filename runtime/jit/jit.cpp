@@ -30,8 +30,8 @@
 #ifndef SEPCONV_JIT_LINKER
 #define SEPCONV_JIT_LINKER "c++"
 #endif
-#ifndef SEPCONV_SCHEDULE_FINGERPRINT
-#define SEPCONV_SCHEDULE_FINGERPRINT "unknown"
+#ifndef SEPCONV_CPU_SCHEDULE_FINGERPRINT
+#define SEPCONV_CPU_SCHEDULE_FINGERPRINT "unknown"
 #endif
 
 namespace sepconv::jit {
@@ -185,7 +185,7 @@ private:
         text << s.generator << ';' << s.function_name;
         for (const auto &[k, v] : s.params) text << ';' << k << '=' << v;
         text << ";target=" << target_.to_string() << ";halide=" << HALIDE_VERSION_MAJOR << '.'
-             << HALIDE_VERSION_MINOR << '.' << HALIDE_VERSION_PATCH << ";schedule=" << SEPCONV_SCHEDULE_FINGERPRINT;
+             << HALIDE_VERSION_MINOR << '.' << HALIDE_VERSION_PATCH << ";schedule=" << SEPCONV_CPU_SCHEDULE_FINGERPRINT;
         return s.function_name + "-" + hash_hex(text.str());
     }
 
