@@ -14,8 +14,9 @@
 // tile needs the output to be at least one tile large; each schedule is
 // specialized on that and smaller outputs take one output per thread.
 //
-// These tile sizes are reasoned, not tuned on a device: bench/gpu/ measures
-// them on an H100 when one is available.
+// The tile sizes are reasoned from the hardware; two choices below were
+// then compared on an H200 (bench/gpu/results/), the rest are not tuned on a
+// device.
 #include "gpu_schedules.h"
 #include "gpu_target.h"
 
@@ -137,17 +138,31 @@ Var tile_for_gpu(Halide::Stage stage, const std::vector<Var> &args, const GpuTil
     return blocks[0].var;
 }
 
+// How a stage's reduction loop is unrolled: fully (a known, small extent
+// such as the taps of a specialized kernel size), by a factor (a long loop of
+// run-time extent, such as the pointwise input channels), or not at all.
+struct ReductionUnroll {
+    bool full = false;
+    int factor = 1;
+};
+
 // The accumulator `acc` (pure bias + one update over `reduction`, innermost
 // first) of a tiled output, in the registers of the thread that owns it: the
 // reduction outside the register tile, the tile unrolled (its first dimension
 // one vector if the tile says so).
 void accumulate_in_registers(Halide::Stage pure, Halide::Stage update, const std::vector<RVar> &reduction,
-                             bool unroll_reduction, const GpuTile &t, bool registers) {
+                             ReductionUnroll unroll_reduction, const GpuTile &t, bool registers) {
     std::vector<VarOrRVar> order = {c, x, y, n};
     for (const RVar &r : reduction) order.emplace_back(r);
     update.reorder(order);
-    if (unroll_reduction) {
+    if (unroll_reduction.full) {
         for (const RVar &r : reduction) update.unroll(r);
+    } else if (unroll_reduction.factor > 1) {
+        // Several steps of the innermost reduction in one loop body, whose
+        // loads ptxas may issue together. The extent is a run-time value:
+        // Halide partitions the loop, so the steps of the main loop run
+        // unguarded and a tail of guarded steps takes the rest.
+        update.unroll(reduction.front(), unroll_reduction.factor, TailStrategy::GuardWithIf);
     }
     if (!registers) return;
     for (size_t i = 0; i < t.dims.size(); i++) {
@@ -186,7 +201,7 @@ Expr chosen(Func output, const std::vector<TileChoice> &choices, size_t i) {
 // each) and computes its accumulator per thread. Outputs no choice fits take
 // one output per thread in the last choice's block shape. Returns the
 // innermost block loop.
-Var schedule_tiled_output(Func output, Func acc, const std::vector<RVar> &reduction, bool unroll_reduction,
+Var schedule_tiled_output(Func output, Func acc, const std::vector<RVar> &reduction, ReductionUnroll unroll_reduction,
                           const std::vector<TileChoice> &choices) {
     for (size_t i = 0; i < choices.size(); i++) {
         tile_for_gpu(output.specialize(chosen(output, choices, i)), output.args(), choices[i].tile, true);
@@ -221,10 +236,16 @@ GpuTile depthwise_tile(Layout layout, const Halide::Target &target, const Knobs 
 // (NHWC) or 10 (NCHW) values for 16 multiply-adds, where a 4x2 tile loads 6
 // for 8. Loads that neighbouring threads share (NHWC inputs, NCHW weights)
 // are broadcasts within the warp. Knob gpu_pw_block_warps (warps per block,
-// 4): NHWC rows, NCHW channel groups of threads.
+// 2): NHWC rows, NCHW channel groups of threads.
 GpuTile pointwise_tile(Layout layout, const Halide::Target &target, const Knobs &knobs) {
     const int warp = gpu_warp_size(target);
-    const int warps = knobs.get("gpu_pw_block_warps", block_warps);
+    // Two warps, not four: a block covers fewer rows, so the small outputs
+    // (a 7x7x1024 1x1 at batch 1 is 32 four-warp blocks, on a GPU of 132
+    // multiprocessors) spread over more of them. On an H200 this made the
+    // 1x1 9-18% faster per suite at batch 1 (MobileNet, EfficientNet, the
+    // atrous layers) and up to 14% at batch 32, the same elsewhere
+    // (bench/gpu/results/20261204-1748).
+    const int warps = knobs.get("gpu_pw_block_warps", 2);
     // NHWC: 16 channel threads x 2 column threads = one warp per row.
     if (layout == Layout::NHWC) return {{{c, warp / 2, 4}, {x, 2, 4}, {y, warps, 1}}, true};
     return {{{x, warp / 2, 2}, {c, 2 * warps, 8}}, true};
@@ -251,19 +272,30 @@ std::vector<SeparableTile> separable_tiles(Layout layout, const Halide::Target &
     return {{{{{x, 8, 1}, {c, warp / 2, 4}}}, 8}};
 }
 
+// The pointwise reduction over input channels (from global memory in the
+// 1x1, from shared memory in the fused kernel), unrolled by a factor: knob
+// gpu_pw_unroll_channels, 8. Measured on an H200 over the shapes.csv layers
+// (bench/gpu/results/20261204-1748, against 20261204-1741 without it): the
+// fused kernel 2-15% faster per suite at batch 1 and up to 4% at batch 32,
+// the 1x1 alone the same in geomean (some layers faster, some slower); 16
+// times the same as 8, 4 as none.
+ReductionUnroll pointwise_reduction_unroll(const Knobs &knobs) {
+    return {false, knobs.get("gpu_pw_unroll_channels", 8)};
+}
+
 }  // namespace
 
 void gpu_schedule_depthwise(DepthwisePipeline p, const Halide::Target &target, const Knobs &knobs) {
-    schedule_tiled_output(p.output, p.depthwise, {p.taps.x, p.taps.y}, p.taps_known,
+    schedule_tiled_output(p.output, p.depthwise, {p.taps.x, p.taps.y}, {p.taps_known, 1},
                           {{depthwise_tile(p.layout, target, knobs)}});
 }
 
 void gpu_schedule_pointwise(PointwisePipeline p, const Halide::Target &target, const Knobs &knobs) {
-    schedule_tiled_output(p.output, p.pointwise, {p.channels.x}, false,
+    schedule_tiled_output(p.output, p.pointwise, {p.channels.x}, pointwise_reduction_unroll(knobs),
                           {{pointwise_tile(p.layout, target, knobs)}});
 }
 
-void gpu_schedule_separable(SeparablePipeline p, const Halide::Target &target, const Knobs &) {
+void gpu_schedule_separable(SeparablePipeline p, const Halide::Target &target, const Knobs &knobs) {
     const std::vector<SeparableTile> tiles = separable_tiles(p.layout, target);
     const int shared_bytes = gpu_shared_memory_bytes(target);
     auto max_mid_channels = [&](const SeparableTile &t) {
@@ -279,7 +311,8 @@ void gpu_schedule_separable(SeparablePipeline p, const Halide::Target &target, c
                          std::to_string(narrowest.pixels) + " pixels in " + std::to_string(shared_bytes / 1024) +
                          " KiB of GPU shared memory, so channels * multiplier must be at most " +
                          std::to_string(max_mid_channels(narrowest)));
-    const Var block = schedule_tiled_output(p.output, p.pointwise, {p.channels.x}, false, choices);
+    const Var block =
+        schedule_tiled_output(p.output, p.pointwise, {p.channels.x}, pointwise_reduction_unroll(knobs), choices);
 
     // The block's depthwise result, all intermediate channels, in shared
     // memory; the threads of the block take channels (and the block's

@@ -78,10 +78,12 @@ const std::vector<KnobRow> &knob_table() {
         {"sep_dw_columns", {"separable"}, false,
          [](const TargetFacts &f) { return upto_registers(f, {4, 7, 8}); }},
         // GPU thread blocks (schedules/gpu_schedules.cpp): warps per block,
-        // outputs per thread.
+        // outputs per thread, input channels per step of the 1x1's reduction.
         {"gpu_dw_block_warps", {"depthwise"}, true, [](const TargetFacts &) { return std::vector<int>{2, 4, 8}; }},
         {"gpu_dw_per_thread", {"depthwise"}, true, [](const TargetFacts &) { return std::vector<int>{1, 2, 4}; }},
         {"gpu_pw_block_warps", {"pointwise"}, true, [](const TargetFacts &) { return std::vector<int>{2, 4, 8}; }},
+        {"gpu_pw_unroll_channels", {"pointwise", "separable"}, true,
+         [](const TargetFacts &) { return std::vector<int>{1, 4, 8, 16}; }},
     };
     return rows;
 }
