@@ -32,6 +32,22 @@ file(WRITE "${SEPCONV_SCHEDULE_DB}" [=[{
   }
 }]=])
 
+# Each target's class (as schedules/knobs.cpp's target_class() names it) and kind.
+foreach (case IN ITEMS "x86-64-linux-avx-avx2-avx512-avx512_skylake-f16c-fma-sse41=avx512/CPU"
+                       "x86-64-linux-avx-avx2-f16c-fma-sse41=avx2/CPU" "x86-64-linux-sse41=sse41/CPU"
+                       "x86-64-linux=x86/CPU" "arm-64-linux-arm_dot_prod=arm64/CPU" "arm-32-linux=arm32/CPU"
+                       "wasm-32-wasmrt=other/CPU" "x86-64-linux-cuda-cuda_capability_86=cuda/GPU"
+                       "arm-64-linux-opencl=opencl/GPU" "arm-64-osx-metal=metal/GPU" "x86-64-linux-vulkan=vulkan/GPU"
+                       "x86-64-windows-d3d12compute=d3d12/GPU" "wasm-32-wasmrt-webgpu=webgpu/GPU")
+    string(REPLACE "=" ";" case "${case}")
+    list(GET case 0 target)
+    list(GET case 1 want)
+    sepconv_target_class(cls kind "${target}")
+    if (NOT "${cls}/${kind}" STREQUAL want)
+        message(FATAL_ERROR "sepconv_target_class(${target}): got ${cls}/${kind}, want ${want}")
+    endif ()
+endforeach ()
+
 set(targets x86-64-linux-avx-avx2-avx512-avx512_skylake-f16c-fma-sse41 x86-64-linux-avx-avx2-f16c-fma-sse41
     x86-64-linux-sse41 x86-64-linux)
 function(expect_knobs WANT)
