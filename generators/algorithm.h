@@ -5,8 +5,10 @@
 
 #include "Halide.h"
 
+#include <limits>
 #include <map>
 #include <string>
+#include <vector>
 
 namespace sepconv {
 
@@ -60,6 +62,19 @@ inline Halide::Expr activate(Halide::Expr v, Activation kind, const ActivationIn
     // leaky_relu(alpha) then clamp(min, max); alpha = 1 makes the first a no-op.
     Expr leaky = Halide::select(v < 0.0f, v * p.leaky_alpha, v);
     return Halide::min(Halide::max(leaky, p.min), p.max);
+}
+
+// Conditions on the runtime activation's parameters under which activate()
+// simplifies, most specific first: the identity (alpha = 1, [-inf, inf]: no
+// activation), then a clamp alone (alpha = 1: relu, relu6, ...). Halide
+// substitutes a condition's equalities into a specialization's definition, so
+// a schedule that specializes on these compiles the cheaper activation. Empty
+// for the named activations, which are constants already.
+inline std::vector<Halide::Expr> activation_special_cases(Activation kind, const ActivationInputs &p) {
+    if (kind != Activation::Runtime) return {};
+    const float inf = std::numeric_limits<float>::infinity();
+    const Halide::Expr clamp_only = p.leaky_alpha == 1.0f;
+    return {clamp_only && p.min == -inf && p.max == inf, clamp_only};
 }
 
 // A view of an activation tensor indexed (c, x, y, n) whatever its layout.

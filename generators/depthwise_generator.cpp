@@ -47,9 +47,9 @@ public:
         DepthwiseStage dw = depthwise(padded, filter, bias, g);
 
         Var c("c"), x("x"), y("y"), n("n");
+        const ActivationInputs activation_inputs{activation_min, activation_max, leaky_alpha};
         Func activated("activated");
-        activated(c, x, y, n) = activate(dw.result(c, x, y, n), activation,
-                                         {activation_min, activation_max, leaky_alpha});
+        activated(c, x, y, n) = activate(dw.result(c, x, y, n), activation, activation_inputs);
         store_in_layout(output, activated, layout);
 
         require_depthwise_filter(*this, filter);
@@ -67,7 +67,8 @@ public:
             activated.compute_inline();
             schedules::schedule_depthwise({output, dw.result, dw.taps, layout, taps_known(*this), g.multiplier,
                                            g.dilation_x, g.dilation_y,
-                                           output.dim(d.c).extent(), output.dim(d.x).extent()},
+                                           output.dim(d.c).extent(), output.dim(d.x).extent(),
+                                           activation_special_cases(activation, activation_inputs)},
                                           get_target(), schedules::Knobs::parse(knobs));
         }
     }

@@ -170,9 +170,10 @@ struct OutputLoops {
     bool inner_tiles_outside_rows = false;
     // Parallel over the inner tiles (output channels) instead of row tasks.
     bool parallel_inner_tiles = false;
-    // When defined, each tile is first specialized on `fits && specialize_on`
-    // (the same loops, with the condition known inside), then on `fits` alone.
-    Expr specialize_on;
+    // Each tile is first specialized on `fits && condition` for each of these
+    // conditions in turn (the same loops, with the condition known inside),
+    // then on `fits` alone.
+    std::vector<Expr> specialized_first = {};
     // false for a stage computed inside another's task (the fused depthwise):
     // its rows are y, batch is n, no row tasks; parallel over the inner tiles
     // only where parallel_inner_tiles says so.
@@ -248,8 +249,9 @@ void schedule_output_loops(Halide::Stage output, const std::vector<RegisterTile>
     const bool halves = l.row_tasks && l.parallel_inner_tiles;  // the output's own tasks only
     for (const RegisterTile &t : tiles) {
         Expr fits = tile_taken(t, out_channels, out_width);
-        std::vector<Expr> cases = {fits};
-        if (l.specialize_on.defined()) cases.insert(cases.begin(), fits && l.specialize_on);
+        std::vector<Expr> cases;
+        for (const Expr &condition : l.specialized_first) cases.push_back(fits && condition);
+        cases.push_back(fits);
         for (const Expr &when : cases) {
             Halide::Stage tiled = output.specialize(when);
             tiled.split(t.inner, io, ii, t.inner_lanes, TailStrategy::ShiftInwards)
@@ -286,11 +288,11 @@ void schedule_output_loops(Halide::Stage output, const std::vector<RegisterTile>
 void accumulate_in_registers(Func output, Func acc, const std::vector<RVar> &reduction, bool unroll_reduction,
                              const std::vector<RegisterTile> &tiles, int lanes, Expr out_channels, Expr out_width,
                              Expr rows_per_task = 1, bool inner_tiles_outside_rows = false,
-                             Expr specialize_on = Expr()) {
+                             std::vector<Expr> specialized_first = {}) {
     schedule_accumulator(output, acc, reduction, unroll_reduction, tiles, lanes, out_channels, out_width,
                          inner_tiles_outside_rows);
     schedule_output_loops(output, tiles, lanes, out_channels, out_width,
-                          {rows_per_task, inner_tiles_outside_rows, false, specialize_on});
+                          {rows_per_task, inner_tiles_outside_rows, false, std::move(specialized_first)});
 }
 
 // 32 registers: 4 vectors x 6 columns = 24 accumulators; 16 registers: 2 x 6 =
@@ -308,6 +310,16 @@ Func called_func(const Func &stage, const std::string &prefix) {
         seen += " " + name;
     }
     throw std::logic_error("cpu_schedules: " + stage.name() + " reads no " + prefix + " (it reads" + seen + ")");
+}
+
+// The bias, copied once per call into a dense buffer that the accumulators'
+// first definition reads. The bias buffer's stride is a runtime value (0, a
+// broadcast zero, when there is none), so each bias vector was assembled
+// lane by lane in every register tile (a load and an insert per lane). On
+// MobileNet v1's 28- to 7-wide stride-1 depthwise layers the copy took the
+// time to 0.87-0.92x (AVX-512, one thread; bench/results/README.md).
+void copy_bias_once(const Func &acc) {
+    called_func(acc, "bias").in(acc).compute_root();
 }
 
 // The zero-padded input the depthwise stage reads (zero_padded in
@@ -448,18 +460,31 @@ void cpu_schedule_depthwise(DepthwisePipeline p, const Halide::Target &target, c
     // immediate; a runtime dilation needs an address per tap column.
     const bool specialize_dilation = knobs.get("dw_specialize_dilation", 1) != 0;  // read in every variant
     const Expr undilated = p.taps_known && specialize_dilation ? (p.dilation_x == 1 && p.dilation_y == 1) : Expr();
+    // Those tiles are also compiled for each of the activation's special
+    // cases (p.activation_cases: none, then a clamp alone), most specific
+    // first: a 3x3 tile's output vector costs 9 FMAs, and the runtime
+    // activation 4 more vector operations (compare, masked multiply, max,
+    // min), a clamp 2. On MobileNet v1's 28- to 7-wide stride-1 layers (AVX-512,
+    // one thread, bias copied) no activation took 0.90-0.93x the time of the
+    // runtime one (bench/results/README.md).
+    std::vector<Expr> specialized_first;
+    if (undilated.defined()) {
+        for (const Expr &activation : p.activation_cases) specialized_first.push_back(undilated && activation);
+        specialized_first.push_back(undilated);
+    }
     // Knob dw_width_columns (NHWC; hand 7; 0: none): see depthwise_tiles.
     const int width_columns = knobs.get("dw_width_columns", 7);
     accumulate_in_registers(p.output, p.depthwise, {p.taps.x, p.taps.y}, unroll_taps,
                             depthwise_tiles(p.layout, target, vectors, columns, width_columns, p.out_channels,
                                             p.out_width),
                             lanes, p.out_channels, p.out_width, rows_per_task(p.output, p.layout, knobs),
-                            strip_per_channel_tile, undilated);
+                            strip_per_channel_tile, specialized_first);
     // Knob dw_padded_strip (hand 1): the taps read a padded-input strip (1)
     // or the input itself, interior and border loops partitioned (0).
     if (knobs.get("dw_padded_strip", 1) != 0) {
         compute_padded_strip(p.depthwise, p.output, Var("row"), p.output, p.layout, lanes, strip_per_channel_tile);
     }
+    copy_bias_once(p.depthwise);
 }
 
 // The pointwise GEMM tile, the same for the 1x1 and the fused separable.
@@ -524,6 +549,7 @@ void cpu_schedule_pointwise(PointwisePipeline p, const Halide::Target &target, c
                            : Expr(1);
     const int lanes = float_lanes(target);
     const std::vector<RegisterTile> tiles = gemm_tiles(p.layout, target, knobs, p.out_channels, p.out_width);
+    copy_bias_once(p.pointwise);
     if (!nhwc) {
         accumulate_in_registers(p.output, p.pointwise, {p.channels.x}, false, tiles, lanes, p.out_channels,
                                 p.out_width, rows, false);
@@ -566,7 +592,7 @@ Func fused_depthwise_tiles(SeparablePipeline p, int lanes, int vectors, int colu
                          p.out_width, channel_tiles_outside_rows);
     OutputLoops loops;
     loops.inner_tiles_outside_rows = channel_tiles_outside_rows;
-    loops.specialize_on = undilated;
+    if (undilated.defined()) loops.specialized_first = {undilated};
     loops.row_tasks = false;
     if (parallel_when.defined()) {
         OutputLoops parallel = loops;
@@ -601,6 +627,7 @@ void cpu_schedule_separable(SeparablePipeline p, const Halide::Target &target, c
     const bool strip_per_channel_tile = knobs.get("dw_strip_per_channel_tile", 1) != 0;
     // Knob dw_padded_strip (hand 1): as in the depthwise.
     const bool padded_strip = knobs.get("dw_padded_strip", 1) != 0;
+    copy_bias_once(p.pointwise);
     if (per_task) {
         // The task's rows: its depthwise intermediate (rows x width x C*M) fits
         // in half the L2 (knob sep_task_bytes), so the pointwise reads it from

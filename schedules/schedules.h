@@ -8,6 +8,8 @@
 #include "algorithm.h"
 #include "knobs.h"
 
+#include <vector>
+
 namespace sepconv::schedules {
 
 // A depthwise convolution as the generator built it.
@@ -20,6 +22,9 @@ struct DepthwisePipeline {
     Halide::Expr multiplier; // a constant in specialized variants
     Halide::Expr dilation_x, dilation_y;  // runtime inputs
     Halide::Expr out_channels, out_width;
+    // Where the output's activation simplifies (activation_special_cases in
+    // generators/algorithm.h), most specific first; empty: nothing to specialize.
+    std::vector<Halide::Expr> activation_cases = {};
 };
 
 // A 1x1 convolution as the generator built it.

@@ -236,6 +236,33 @@ TEST(PackedSeparable, MatchesTheReferenceOnEveryVariantAndPath) {
     }
 }
 
+// Every activation, with and without bias, on the depthwise variants' tiles:
+// the 3x3 stride 1 and 2 and 5x5 variants compile their undilated tiles for
+// no activation, a clamp alone and the general activation (the runtime's
+// leaky relu), and copy the bias once per call; 16 and 64 channels take the
+// one- and two-vector tiles (AVX-512), 3 the untiled fallback; dilation 2
+// runs the general tiles; a 2x4 kernel runs the generic variant.
+TEST(Depthwise, EveryActivationMatchesTheReferenceOnEachVariant) {
+    std::mt19937 rng(20261205);
+    for (const auto &act : testing::all_activations()) {
+        for (const auto &[kh, kw, stride] : {std::array<int, 3>{3, 3, 1}, {3, 3, 2}, {5, 5, 1}, {2, 4, 1}}) {
+            for (const int c : {3, 16, 64}) {
+                for (const int dilation : {1, 2}) {
+                    if (stride > 1 && dilation > 1) continue;  // TF rejects strides > 1 with dilation
+                    for (const bool bias : {false, true}) {
+                        Case k{1, 15, 14, c, kh, kw, 1, c};
+                        k.act = act;
+                        k.options = Conv2DOptions{{stride, stride}, Padding::same(), {dilation, dilation},
+                                                  DataFormat::NHWC, act.sepconv};
+                        k.bias = bias;
+                        check_case(Op::Depthwise, k, rng);
+                    }
+                }
+            }
+        }
+    }
+}
+
 // filter[0][0][i][j] = 100 * i + j with C = 2 input channels and O outputs.
 std::vector<float> numbered_filter(int o) {
     std::vector<float> f(2 * o);
