@@ -59,6 +59,22 @@ void require_depthwise_filter(const Generator &g, Filter &filter) {
     if (g.multiplier > 0) filter.dim(0).set_extent(g.multiplier);
 }
 
+// Layout contract of packed pointwise weights (PointwiseWeights::Packed,
+// [16 * C_in, C_out / 16]): dense from 0, and the output's channels exactly
+// the weights' blocks of 16. Stated as the output's extent, the kernel's body
+// reads C_out as weights.extent.1 * 16, so every output-channel tile
+// (ShiftInwards) starts on a block and each of its weight vectors is one
+// dense load. (Specialized on C_out % 16 == 0 instead, the condition reached
+// the simplifier as a flag, Halide's skip-stages pass having named it: the
+// tiles of 2, 3 and 6 channel vectors loaded their weights lane by lane.)
+template <typename Generator, typename Weights>
+void require_packed_pointwise_weights(Generator &g, Weights &weights) {
+    weights.dim(0).set_min(0);
+    weights.dim(1).set_min(0).set_stride(weights.dim(0).extent());
+    const int c = tensor_dims(g.layout).c;
+    g.output.dim(c).set_extent(weights.dim(1).extent() * kPackedOutputChannels);
+}
+
 // Activation tensors start at 0 in every dimension (strides are free: NHWC
 // and NCHW views of larger tensors work); the bias starts at 0 and may be a
 // broadcast zero (stride 0) when there is none.

@@ -46,11 +46,12 @@ public:
                                          {activation_min, activation_max, leaky_alpha});
         store_in_layout(output, activated, layout);
 
-        weights.dim(0).set_min(0);
-        weights.dim(1).set_min(0);
         if (packed) {
             weights.dim(0).set_extent(input.dim(d.c).extent() * kPackedOutputChannels);
-            weights.dim(1).set_stride(weights.dim(0).extent());
+            require_packed_pointwise_weights(*this, weights);
+        } else {
+            weights.dim(0).set_min(0);
+            weights.dim(1).set_min(0);
         }
         require_tensors_from_zero(*this);
 

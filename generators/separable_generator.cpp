@@ -68,9 +68,12 @@ public:
         store_in_layout(output, activated, layout);
 
         require_depthwise_filter(*this, depthwise_filter);
-        pointwise_filter.dim(0).set_min(0);
-        pointwise_filter.dim(1).set_min(0);
-        if (packed) pointwise_filter.dim(1).set_stride(pointwise_filter.dim(0).extent());
+        if (packed) {
+            require_packed_pointwise_weights(*this, pointwise_filter);
+        } else {
+            pointwise_filter.dim(0).set_min(0);
+            pointwise_filter.dim(1).set_min(0);
+        }
         require_tensors_from_zero(*this);
 
         // Estimates: MobileNet v1 layer 1 (112x112x32, 3x3 stride 1, -> 64).

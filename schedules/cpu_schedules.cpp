@@ -381,9 +381,9 @@ void pack_weight_panel(const Func &pointwise, Func output, int lanes) {
 // (pack_weight_panel), or packed (PointwiseWeights::Packed). Packed weights
 // need no panel: a tile's weights are already one contiguous run per block
 // and input channel. C_out is a multiple of the block (the layout's
-// contract), so every channel tile, shifted inwards, starts on a block and
-// each weight vector is one load (the simplifier learns the alignment from
-// the specialization's condition; without it a tile's vectors were gathers).
+// contract, require_packed_pointwise_weights in generators/contracts.h), so
+// every channel tile, shifted inwards, starts on a block and each weight
+// vector is one load.
 void schedule_gemm_loops(Func output, const Func &pointwise, const std::vector<RegisterTile> &tiles, int lanes,
                          Expr out_channels, Expr out_width, Expr small_image, Expr out_height, Expr rows,
                          bool packed_weights) {
@@ -394,13 +394,8 @@ void schedule_gemm_loops(Func output, const Func &pointwise, const std::vector<R
         }
         schedule_output_loops(stage, tiles, lanes, out_channels, out_width, {rows, true, false});
     };
-    if (!packed_weights) {
-        schedule_loops(output);
-        pack_weight_panel(pointwise, output, lanes);
-        return;
-    }
-    schedule_loops(output.specialize(out_channels % kPackedOutputChannels == 0));
-    output.specialize_fail("packed pointwise weights need a multiple of 16 output channels");
+    schedule_loops(output);
+    if (!packed_weights) pack_weight_panel(pointwise, output, lanes);
 }
 
 Expr output_height(const Func &output, Layout layout) {
