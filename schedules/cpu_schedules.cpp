@@ -58,6 +58,9 @@
 //                      intermediate first, kept in L2 (1); 0 one output row
 //                      at a time inside the pointwise's row loop
 //   sep_task_bytes     bytes of a task's depthwise intermediate (half the L2)
+//   sep_channel_parallel_min_channels  NHWC separable: the fewest output
+//                      channels of an image run parallel over output-channel
+//                      tiles (pw_channel_parallel_small_images; 512)
 #include "cpu_schedules.h"
 #include "cpu_target.h"
 
@@ -619,6 +622,7 @@ void cpu_schedule_separable(SeparablePipeline p, const Halide::Target &target, c
     const Expr undilated = p.taps_known && specialize_dilation ? (p.dilation_x == 1 && p.dilation_y == 1) : Expr();
     const bool channel_parallel_small_images = knobs.get("pw_channel_parallel_small_images", 1) != 0;
     // Read on both paths, so a knob set is valid whichever path it selects.
+    const int channel_parallel_min_channels = knobs.get("sep_channel_parallel_min_channels", 512);
     const bool strip_per_channel_tile = knobs.get("dw_strip_per_channel_tile", 1) != 0;
     // Knob dw_padded_strip (hand 1): as in the depthwise.
     const bool padded_strip = knobs.get("dw_padded_strip", 1) != 0;
@@ -634,8 +638,16 @@ void cpu_schedule_separable(SeparablePipeline p, const Halide::Target &target, c
         schedule_accumulator(p.output, p.pointwise, {p.channels.x}, false, tiles, lanes, p.out_channels,
                              p.out_width, true);
         // As in the 1x1: an image whose intermediate fits the budget is one
-        // task, parallel over output-channel tiles (panels packed once per image).
-        const Expr image_fits = p.out_width * out_height * p.mid_channels * 4 <= sep_budget;
+        // task, parallel over output-channel tiles (panels packed once per
+        // image), where it has at least `sep_channel_parallel_min_channels`
+        // output channels (hand 512; as many tiles as a thread pool shares
+        // out). MobileNet v2 b7, b14 and b15 (64-160 channels: 1-3 tiles) ran
+        // slower on two threads than on one (b7: 68.5 against 31.1 µs); in row
+        // tasks they took 0.35-0.52x that time, where v1 dw12 and dw13 (1024
+        // channels, 2-4 MiB of weights each row task would re-read) took
+        // 1.08x and 1.01x (bench/results items 27, 28).
+        const Expr image_fits = p.out_width * out_height * p.mid_channels * 4 <= sep_budget &&
+                                p.out_channels >= channel_parallel_min_channels;
         schedule_gemm_loops(p.output, p.pointwise, tiles, lanes, p.out_channels, p.out_width,
                             channel_parallel_small_images ? image_fits : Expr(), out_height, rows, p.packed_weights);
 
