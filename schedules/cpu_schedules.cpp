@@ -83,13 +83,21 @@ const Var c("c"), x("x"), y("y"), n("n");
 // The register tile of one stage.
 struct RegisterTile {
     Var inner;         // vectorized, contiguous in memory
-    int inner_lanes;   // a multiple of the vector width
+    int inner_lanes;   // a multiple of the vector width, or one and a half
+                       // vectors (tile_vector_lanes)
     Var blocked;       // unrolled across registers
     int blocked_size;
     // When defined, the tile is taken only where this also holds (it is
     // tried before a tile that would otherwise be taken).
     Expr preferred = Expr();
 };
+
+// Lanes of each vector of tile `t`: the target's `lanes`, except in the tile
+// of a vector and a half (gemm_tiles), which is one vector of its width
+// (on AVX-512 24 lanes, which LLVM splits into a full and a half register).
+int tile_vector_lanes(const RegisterTile &t, int lanes) {
+    return t.inner_lanes % lanes == 0 ? lanes : t.inner_lanes;
+}
 
 // The output's extents along tile `t`'s inner and blocked dimensions.
 std::pair<Expr, Expr> tiled_extents(const RegisterTile &t, Expr out_channels, Expr out_width) {
@@ -207,8 +215,16 @@ void schedule_accumulator(Func output, Func acc, const std::vector<RVar> &reduct
     acc.compute_at(output, inner_tiles_outside_rows ? bo : io);
     for (const RegisterTile &t : tiles) {
         Expr fits = tile_taken(t, out_channels, out_width);
+        // The vector-and-a-half tile splits with GuardWithIf: in its own
+        // branch the accumulator is exactly one such vector wide (no guard
+        // left), and the other branches' bounds see its split too, which
+        // rounded up (the update's default) widened every branch's
+        // accumulator to a runtime size, kept in memory instead of registers
+        // (MobileNet v2 b1's 1x1, 16 channels, took 2.2x the time).
+        const int vector_lanes = tile_vector_lanes(t, lanes);
+        const TailStrategy tail = vector_lanes == lanes ? TailStrategy::Auto : TailStrategy::GuardWithIf;
         acc.specialize(fits)
-            .split(t.inner, vo, vi, lanes)
+            .split(t.inner, vo, vi, vector_lanes, tail)
             .reorder(vi, vo, t.blocked)
             .vectorize(vi)
             .unroll(vo)
@@ -216,7 +232,7 @@ void schedule_accumulator(Func output, Func acc, const std::vector<RVar> &reduct
         std::vector<Halide::VarOrRVar> order = {vi, vo, t.blocked};
         for (const RVar &r : reduction) order.emplace_back(r);
         Halide::Stage update = acc.update().specialize(fits);
-        update.split(t.inner, vo, vi, lanes).reorder(order).vectorize(vi).unroll(vo).unroll(t.blocked);
+        update.split(t.inner, vo, vi, vector_lanes, tail).reorder(order).vectorize(vi).unroll(vo).unroll(t.blocked);
         if (unroll_reduction) {
             for (const RVar &r : reduction) update.unroll(r);
         }
@@ -260,7 +276,7 @@ void schedule_output_loops(Halide::Stage output, const std::vector<RegisterTile>
             tiled.split(t.inner, io, ii, t.inner_lanes, TailStrategy::ShiftInwards)
                 .split(t.blocked, bo, bi, t.blocked_size, TailStrategy::ShiftInwards)
                 .reorder(loops)
-                .vectorize(ii, lanes)
+                .vectorize(ii, tile_vector_lanes(t, lanes))
                 .unroll(ii)
                 .unroll(bi);
             if (halves) {
@@ -507,8 +523,18 @@ void cpu_schedule_depthwise(DepthwisePipeline p, const Halide::Target &target, c
 // (`sepconv tune --try`, one thread, AVX-512): 7 columns took 0.83-0.94x the
 // time of 6 on the 24- and 32-channel layers; 14 or 24 columns on one
 // vector, and 12 on two, lost on some of them (bench/results/README.md).
+// NHWC with TF's weights, a tile of a vector and a half of channels is tried
+// first, taken by outputs of 1.5 up to 2 vectors of channels (MobileNet v2's
+// and EfficientNet's 24 on AVX-512: 16 + 8 lanes). Without it a 24-channel
+// output took two ShiftInwards one-vector tiles, 32 channels computed in two
+// passes over the input, each broadcasting every input value again (v2 b2
+// and b3 at 1.33-1.36x oneDNN's time, bench/results/README.md). Each of its
+// accumulators is a full and a half register, so it has the one-vector
+// tiles' columns, at most (registers - 3) / 2: the weights take two more
+// registers and the broadcast input one. Packed weights have none: their
+// output channels are whole blocks of 16 (require_packed_pointwise_weights).
 static std::vector<RegisterTile> gemm_tiles(Layout layout, const Halide::Target &target, const Knobs &knobs,
-                                            Expr out_channels, Expr out_width) {
+                                            Expr out_channels, Expr out_width, bool packed_weights) {
     const int lanes = float_lanes(target);
     const int vectors = knobs.get("pw_vectors", gemm_inner_vectors(target));
     const int columns = knobs.get("pw_columns", gemm_blocked);
@@ -530,6 +556,14 @@ static std::vector<RegisterTile> gemm_tiles(Layout layout, const Halide::Target 
         t.preferred = padded_work(t, out_channels, out_width) < least_work;
         tiles.insert(tiles.begin(), t);
     }
+    if (layout == Layout::NHWC && !packed_weights && vectors >= 2 && lanes % 2 == 0) {
+        const int one_vector_columns = few_channel_columns > 0 ? few_channel_columns : columns;
+        const int columns_fitting = (vector_registers(target) - 3) / 2;
+        RegisterTile t = register_tile(layout, 1, std::min(one_vector_columns, columns_fitting), lanes);
+        t.inner_lanes = lanes + lanes / 2;
+        t.preferred = out_channels < 2 * lanes;
+        tiles.insert(tiles.begin(), t);
+    }
     return tiles;
 }
 
@@ -546,7 +580,8 @@ void cpu_schedule_pointwise(PointwisePipeline p, const Halide::Target &target, c
     const Expr rows = nhwc ? rows_fitting(p.out_width * p.channels.x.extent() * 4, budget, p.output, p.layout)
                            : Expr(1);
     const int lanes = float_lanes(target);
-    const std::vector<RegisterTile> tiles = gemm_tiles(p.layout, target, knobs, p.out_channels, p.out_width);
+    const std::vector<RegisterTile> tiles =
+        gemm_tiles(p.layout, target, knobs, p.out_channels, p.out_width, p.packed_weights);
     copy_bias_once(p.pointwise);
     if (!nhwc) {
         accumulate_in_registers(p.output, p.pointwise, {p.channels.x}, false, tiles, lanes, p.out_channels,
@@ -634,7 +669,8 @@ void cpu_schedule_separable(SeparablePipeline p, const Halide::Target &target, c
         // (output-channel tiles outside the task's rows, as in the 1x1).
         const Expr out_height = output_height(p.output, p.layout);
         const Expr rows = rows_fitting(p.out_width * p.mid_channels * 4, sep_budget, p.output, p.layout);
-        const std::vector<RegisterTile> tiles = gemm_tiles(p.layout, target, knobs, p.out_channels, p.out_width);
+        const std::vector<RegisterTile> tiles =
+            gemm_tiles(p.layout, target, knobs, p.out_channels, p.out_width, p.packed_weights);
         schedule_accumulator(p.output, p.pointwise, {p.channels.x}, false, tiles, lanes, p.out_channels,
                              p.out_width, true);
         // As in the 1x1: an image whose intermediate fits the budget is one
@@ -670,7 +706,8 @@ void cpu_schedule_separable(SeparablePipeline p, const Halide::Target &target, c
     // One output row of the intermediate (all its channels) is computed
     // right before the pointwise tiles of that row, so it stays in L1; the
     // padded input is a strip per row task, as in the depthwise.
-    const std::vector<RegisterTile> tiles = gemm_tiles(p.layout, target, knobs, p.out_channels, p.out_width);
+    const std::vector<RegisterTile> tiles =
+        gemm_tiles(p.layout, target, knobs, p.out_channels, p.out_width, p.packed_weights);
     accumulate_in_registers(p.output, p.pointwise, {p.channels.x}, false, tiles, lanes, p.out_channels,
                             p.out_width, rows_per_row_task);
     if (padded_strip) compute_padded_strip(p.depthwise, p.output, Var("row"), p.output, p.layout, lanes, false);

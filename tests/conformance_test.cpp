@@ -236,6 +236,35 @@ TEST(PackedSeparable, MatchesTheReferenceOnEveryVariantAndPath) {
     }
 }
 
+// The GEMM tile of a vector and a half of output channels (NHWC, TF's
+// filter: schedules/cpu_schedules.cpp, gemm_tiles), taken by outputs of 1.5
+// up to 2 vectors: 6 and 7 channels on 4 lanes (SSE4.1, baseline, NEON), 12
+// and 15 on AVX2's 8, 24 and 31 on AVX-512's 16. The 1x1 on images run
+// parallel over output channels and in row tasks, with a width of fewer
+// pixels than the tile's columns (the smaller tiles); the fused separable
+// at stride 1 and 2.
+TEST(VectorAndAHalfTile, MatchesTheReferenceOnEachTarget) {
+    std::mt19937 rng(20261206);
+    const auto activations = testing::all_activations();
+    int i = 0;
+    for (const int out_c : {6, 7, 12, 15, 24, 31}) {
+        for (const auto &[h, w, c] : {std::array<int, 3>{7, 7, 32}, {60, 58, 32}, {9, 5, 17}}) {
+            Case k{2, h, w, c, 1, 1, 1, out_c};
+            k.act = activations[i % activations.size()];
+            k.options = Conv2DOptions{{1, 1}, Padding::valid(), {1, 1}, DataFormat::NHWC, k.act.sepconv};
+            k.bias = i++ % 2 == 0;
+            check_case(Op::Pointwise, k, rng);
+        }
+        for (const int stride : {1, 2}) {
+            Case k{2, 29, 30, 24, 3, 3, 1, out_c};
+            k.act = activations[i % activations.size()];
+            k.options = Conv2DOptions{{stride, stride}, Padding::same(), {1, 1}, DataFormat::NHWC, k.act.sepconv};
+            k.bias = i++ % 2 == 0;
+            check_case(Op::Separable, k, rng);
+        }
+    }
+}
+
 // Every activation, with and without bias, on the depthwise variants' tiles:
 // the 3x3 stride 1 and 2 and 5x5 variants compile their undilated tiles for
 // no activation, a clamp alone and the general activation (the runtime's
