@@ -47,6 +47,10 @@
 //   pw_few_channel_columns  NHWC: columns of the GEMM tiles of fewer channel
 //                      vectors, which outputs narrower than the full tile
 //                      take (7; 0: pw_columns)
+//   pw_vector_and_a_half  NHWC on TF's filter: 1 tries first a GEMM tile of a
+//                      vector and a half of output channels, for outputs of
+//                      1.5 to 2 vectors; 0: none (the 1x1 1, the fused
+//                      separable 0)
 //   pw_task_bytes      NHWC pointwise: bytes of input rows per task, re-read
 //                      once per output-channel tile (half the L2: 262144)
 //   pw_channel_parallel_small_images  NHWC pointwise (and fused separable):
@@ -533,14 +537,23 @@ void cpu_schedule_depthwise(DepthwisePipeline p, const Halide::Target &target, c
 // tiles' columns, at most (registers - 3) / 2: the weights take two more
 // registers and the broadcast input one. Packed weights have none: their
 // output channels are whole blocks of 16 (require_packed_pointwise_weights).
+// Knob pw_vector_and_a_half (hand: 1 in the 1x1, 0 in the fused separable)
+// turns it on or off. In the fused separable each GEMM tile is a
+// specialization with its own copy of the fused depthwise, and this one made
+// a 3x4 separable take 1.5x as long to generate (16.5-18.5 s against
+// 25.7-26.6 s, AVX-512, one core each; its stmt only 1.09x as long) for
+// 0.83-0.90x of v2 b3's time and 0.95-0.99x of b2's: every JIT-compiled and
+// AOT separable paid for two layers (bench/results/README.md). The tuner
+// tries it per class.
 static std::vector<RegisterTile> gemm_tiles(Layout layout, const Halide::Target &target, const Knobs &knobs,
-                                            Expr out_channels, Expr out_width, bool packed_weights) {
+                                            Expr out_channels, Expr out_width, bool packed_weights, bool fused) {
     const int lanes = float_lanes(target);
     const int vectors = knobs.get("pw_vectors", gemm_inner_vectors(target));
     const int columns = knobs.get("pw_columns", gemm_blocked);
     const int narrow = knobs.get("pw_narrow_columns", 4);
     const int width_columns = knobs.get("pw_width_columns", 7);
     const int few_channel_columns = knobs.get("pw_few_channel_columns", 7);  // read in every layout
+    const bool vector_and_a_half = knobs.get("pw_vector_and_a_half", fused ? 0 : 1) != 0;  // read in every layout
     std::vector<RegisterTile> tiles =
         tiles_largest_first(layout, vectors, columns, lanes, layout == Layout::NHWC ? few_channel_columns : 0);
     Expr least_work = padded_work(tiles.front(), out_channels, out_width);
@@ -556,7 +569,7 @@ static std::vector<RegisterTile> gemm_tiles(Layout layout, const Halide::Target 
         t.preferred = padded_work(t, out_channels, out_width) < least_work;
         tiles.insert(tiles.begin(), t);
     }
-    if (layout == Layout::NHWC && !packed_weights && vectors >= 2 && lanes % 2 == 0) {
+    if (vector_and_a_half && layout == Layout::NHWC && !packed_weights && vectors >= 2 && lanes % 2 == 0) {
         const int one_vector_columns = few_channel_columns > 0 ? few_channel_columns : columns;
         const int columns_fitting = (vector_registers(target) - 3) / 2;
         RegisterTile t = register_tile(layout, 1, std::min(one_vector_columns, columns_fitting), lanes);
@@ -581,7 +594,7 @@ void cpu_schedule_pointwise(PointwisePipeline p, const Halide::Target &target, c
                            : Expr(1);
     const int lanes = float_lanes(target);
     const std::vector<RegisterTile> tiles =
-        gemm_tiles(p.layout, target, knobs, p.out_channels, p.out_width, p.packed_weights);
+        gemm_tiles(p.layout, target, knobs, p.out_channels, p.out_width, p.packed_weights, false);
     copy_bias_once(p.pointwise);
     if (!nhwc) {
         accumulate_in_registers(p.output, p.pointwise, {p.channels.x}, false, tiles, lanes, p.out_channels,
@@ -670,7 +683,7 @@ void cpu_schedule_separable(SeparablePipeline p, const Halide::Target &target, c
         const Expr out_height = output_height(p.output, p.layout);
         const Expr rows = rows_fitting(p.out_width * p.mid_channels * 4, sep_budget, p.output, p.layout);
         const std::vector<RegisterTile> tiles =
-            gemm_tiles(p.layout, target, knobs, p.out_channels, p.out_width, p.packed_weights);
+            gemm_tiles(p.layout, target, knobs, p.out_channels, p.out_width, p.packed_weights, true);
         schedule_accumulator(p.output, p.pointwise, {p.channels.x}, false, tiles, lanes, p.out_channels,
                              p.out_width, true);
         // As in the 1x1: an image whose intermediate fits the budget is one
@@ -707,7 +720,7 @@ void cpu_schedule_separable(SeparablePipeline p, const Halide::Target &target, c
     // right before the pointwise tiles of that row, so it stays in L1; the
     // padded input is a strip per row task, as in the depthwise.
     const std::vector<RegisterTile> tiles =
-        gemm_tiles(p.layout, target, knobs, p.out_channels, p.out_width, p.packed_weights);
+        gemm_tiles(p.layout, target, knobs, p.out_channels, p.out_width, p.packed_weights, true);
     accumulate_in_registers(p.output, p.pointwise, {p.channels.x}, false, tiles, lanes, p.out_channels,
                             p.out_width, rows_per_row_task);
     if (padded_strip) compute_padded_strip(p.depthwise, p.output, Var("row"), p.output, p.layout, lanes, false);

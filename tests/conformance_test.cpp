@@ -242,7 +242,8 @@ TEST(PackedSeparable, MatchesTheReferenceOnEveryVariantAndPath) {
 // and 15 on AVX2's 8, 24 and 31 on AVX-512's 16. The 1x1 on images run
 // parallel over output channels and in row tasks, with a width of fewer
 // pixels than the tile's columns (the smaller tiles); the fused separable
-// at stride 1 and 2.
+// (which takes the tile where the schedule database's knob
+// pw_vector_and_a_half turns it on) at stride 1 and 2.
 TEST(VectorAndAHalfTile, MatchesTheReferenceOnEachTarget) {
     std::mt19937 rng(20261206);
     const auto activations = testing::all_activations();

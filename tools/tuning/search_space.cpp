@@ -61,6 +61,8 @@ const std::vector<KnobRow> &knob_table() {
          [](const TargetFacts &) { return std::vector<int>{0, 7}; }},
         {"pw_few_channel_columns", {"pointwise", "separable"}, false,
          [](const TargetFacts &) { return std::vector<int>{0, 7}; }},
+        {"pw_vector_and_a_half", {"pointwise", "separable"}, false,
+         [](const TargetFacts &) { return std::vector<int>{0, 1}; }},
         // Depthwise row tasks: rows per task (input rows of the padded strip
         // reused by the next output row), the strip per channel vector or whole.
         {"dw_rows_per_task", {"depthwise"}, false, [](const TargetFacts &) { return std::vector<int>{4, 8, 16}; }},
