@@ -3,6 +3,7 @@
 // reject a candidate whose output is wrong.
 #include <gtest/gtest.h>
 
+#include <cstdint>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
@@ -109,6 +110,21 @@ TEST(SearchSpace, StartsWithTheHandScheduleAndIsDeterministic) {
     EXPECT_EQ(a.size(), product + 1);
     EXPECT_TRUE(search_space("separable", Halide::Target("host-cuda")).empty() ||
                 search_space("separable", Halide::Target("host-cuda")).front().name.rfind("gpu_", 0) == 0);
+}
+
+// Finalists that differ by less than the noise keep the one tried first
+// (the --try sets lead, a re-time's current knobs first). A re-time of the
+// avx2 stride-2 separable had replaced its knobs with a set that generates
+// the same code on every timed layer (plus a tile for 12-15 output
+// channels, which none of them has): a coin toss between equals.
+TEST(Tuner, KeepsTheFinalistTriedFirstUnlessBeatenByMoreThanNoise) {
+    EXPECT_EQ(pick_finalist({}, 0.02), SIZE_MAX);
+    EXPECT_EQ(pick_finalist({0.9}, 0.02), 0u);
+    EXPECT_EQ(pick_finalist({0.86, 0.85}, 0.02), 0u);    // 1.2% apart
+    EXPECT_EQ(pick_finalist({0.85, 0.86}, 0.02), 0u);
+    EXPECT_EQ(pick_finalist({0.90, 0.85}, 0.02), 1u);    // 6% apart
+    EXPECT_EQ(pick_finalist({0.90, 0.85}, 0.06), 0u);    // within a larger noise
+    EXPECT_EQ(pick_finalist({0.90, 0.875, 0.86}, 0.02), 1u);  // the earliest within noise of the best
 }
 
 TEST(Layers, ShapesFileGroupsIntoVariantClasses) {

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cmath>
+#include <cstdint>
 #include <cstdio>
 #include <ctime>
 #include <filesystem>
@@ -272,6 +273,7 @@ Halide::Callable compile(const ShapeClass &cls, const std::string &knobs, const 
 
 struct Candidate {
     std::string knobs;
+    size_t position = 0;  // in the order tried
     std::optional<Halide::Callable> kernel;
     std::vector<std::vector<double>> ratios;              // per layer: candidate / default, per pair
     std::vector<std::vector<double>> ms, default_ms;      // per layer, per pair
@@ -357,13 +359,14 @@ public:
         if (o_.max_candidates > 0 && static_cast<int>(order.size()) > o_.max_candidates) order.resize(o_.max_candidates);
         total_ = static_cast<int>(order.size());
         std::vector<Candidate> timed;
-        for (const std::string &k : order) {
+        for (size_t i = 0; i < order.size(); i++) {
             // The first candidate always runs (a budget spent on compiling
             // the hand schedule under load still tries one).
             if (tried_ > 0 && seconds_since(t0_) > 0.6 * budget_s_) break;
             tried_++;
             progress();
-            Candidate c{k};
+            Candidate c{order[i]};
+            c.position = i;
             if (!from_journal(c) && !first_rung(c)) continue;
             if (!c.slow) timed.push_back(std::move(c));
         }
@@ -377,8 +380,13 @@ public:
         for (Candidate &c : timed) more_pairs(c, o_.pairs[1]);
         keep_best(2);
         for (Candidate &c : timed) more_pairs(c, o_.pairs[2]);
-        keep_best(1);
-        finish(timed.empty() ? nullptr : &timed.front());
+        std::sort(timed.begin(), timed.end(),
+                  [](const Candidate &a, const Candidate &b) { return a.position < b.position; });
+        std::vector<double> scores;
+        for (const Candidate &c : timed) scores.push_back(c.score());
+        entry_.noise = noise();
+        const size_t kept = pick_finalist(scores, entry_.noise);
+        finish(kept < timed.size() ? &timed[kept] : nullptr);
         if (o_.progress) std::fprintf(stderr, "\n");
         return {entry_, rejected_};
     }
@@ -553,8 +561,8 @@ private:
         return std::max(o_.min_gain, std::abs(same.score() - 1) + 2 * se);
     }
 
+    // After entry_.noise is measured.
     void finish(Candidate *best) {
-        entry_.noise = noise();
         const bool accept = best && best->score() < 1 - entry_.noise;
         if (accept) entry_.knobs = schedules::Knobs::parse(best->knobs).values();
         entry_.speedup = accept ? 1 / best->score() : 1.0;
@@ -624,6 +632,15 @@ private:
 };
 
 }  // namespace
+
+size_t pick_finalist(const std::vector<double> &scores, double noise) {
+    if (scores.empty()) return SIZE_MAX;
+    const double best = *std::min_element(scores.begin(), scores.end());
+    for (size_t i = 0; i < scores.size(); i++) {
+        if (scores[i] * (1 - noise) <= best) return i;
+    }
+    return SIZE_MAX;  // not reached: the best one is within noise of itself
+}
 
 std::vector<Layer> read_shapes(const std::string &csv_path, const std::vector<std::string> &suites) {
     std::ifstream in(csv_path);

@@ -5,6 +5,7 @@
 // against the hand schedule, interleaved.
 #pragma once
 
+#include <cstddef>
 #include <functional>
 #include <map>
 #include <string>
@@ -74,6 +75,16 @@ struct ClassReport {
     DbEntry entry;
     std::vector<std::string> rejected;  // "knobs: why"
 };
+
+// Which of the finalists to keep: `scores` are their times over the hand
+// schedule's (geomean of the layers), in the order they were tried (the
+// --try sets first, a re-time's current knobs leading). The earliest whose
+// score is within `noise` (relative) of the best one: a later candidate
+// replaces an earlier one only by beating it by more than the noise, so two
+// candidates that differ only by noise (e.g. the same code for every timed
+// layer) keep the one tried first instead of a coin toss. SIZE_MAX when
+// `scores` is empty.
+size_t pick_finalist(const std::vector<double> &scores, double noise);
 
 // Tunes every class in turn (budget shared out over the classes left).
 // Completed classes in the journal are taken from it.
