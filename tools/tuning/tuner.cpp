@@ -46,6 +46,11 @@ double geomean(const std::vector<double> &v) {
     return v.empty() ? 1.0 : std::exp(s / static_cast<double>(v.size()));
 }
 
+// Whether a score (time over the hand schedule's) beats another by more than
+// the relative `noise`: the one rule for a candidate against the hand
+// schedule (score 1) and against an earlier finalist.
+bool beats_beyond_noise(double score, double other, double noise) { return score < other * (1 - noise); }
+
 // ---- layers and classes ---------------------------------------------------
 
 std::vector<std::string> split(const std::string &s, char sep) {
@@ -563,7 +568,7 @@ private:
 
     // After entry_.noise is measured.
     void finish(Candidate *best) {
-        const bool accept = best && best->score() < 1 - entry_.noise;
+        const bool accept = best && beats_beyond_noise(best->score(), 1, entry_.noise);
         if (accept) entry_.knobs = schedules::Knobs::parse(best->knobs).values();
         entry_.speedup = accept ? 1 / best->score() : 1.0;
         for (size_t l = 0; l < problems_.size(); l++) {
@@ -637,7 +642,7 @@ size_t pick_finalist(const std::vector<double> &scores, double noise) {
     if (scores.empty()) return SIZE_MAX;
     const double best = *std::min_element(scores.begin(), scores.end());
     for (size_t i = 0; i < scores.size(); i++) {
-        if (scores[i] * (1 - noise) <= best) return i;
+        if (!beats_beyond_noise(best, scores[i], noise)) return i;
     }
     return SIZE_MAX;  // not reached: the best one is within noise of itself
 }
