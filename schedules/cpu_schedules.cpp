@@ -173,22 +173,46 @@ std::vector<RegisterTile> depthwise_tiles(Layout layout, const Halide::Target &t
     return tiles;
 }
 
+// The order of a stage's tile loops: io (inner tiles) and bo (blocked tiles)
+// around the register tile, and the rows.
+enum class TileOrder {
+    // io inside bo inside row.
+    InnerTilesInside,
+    // bo inside row inside io: a stage computed per row sees one inner tile
+    // (e.g. one channel vector of the padded input), and a stage computed at
+    // io (a weight panel) serves all the task's rows.
+    InnerTilesOutsideRows,
+};
+
+// The tile loop the accumulator is computed at: the innermost one.
+Var innermost_tile_loop(TileOrder order) {
+    return order == TileOrder::InnerTilesInside ? Var("io") : Var("bo");
+}
+
 // How the output loops run around the register tiles.
 struct OutputLoops {
     // Rows are split into tasks of `rows` output rows (loop `row` inside the
     // loop `row_task`, batch fused into it).
     Expr rows = 1;
-    // The tile loops run io (inner tiles) inside bo (blocked tiles) inside
-    // row, or bo inside row inside io: then a stage computed per row sees one
-    // inner tile (e.g. one channel vector of the padded input), and a stage
-    // computed at io (a weight panel) serves all the task's rows.
-    bool inner_tiles_outside_rows = false;
+    TileOrder order = TileOrder::InnerTilesInside;
     // Parallel over the inner tiles (output channels) instead of row tasks.
     bool parallel_inner_tiles = false;
     // Each tile is first specialized on `fits && condition` for each of these
     // conditions in turn (the same loops, with the condition known inside),
     // then on `fits` alone.
     std::vector<Expr> specialized_first = {};
+    // Each tile of several vectors is first specialized, in each of its
+    // cases, on the output being exactly one such tile wide (NHWC: its
+    // channels). Its loop over inner tiles is then known to run once and is
+    // gone: the tile's input addresses (one per input column and tap row of
+    // a depthwise, the column stride being a runtime value) advance with the
+    // column tiles instead of being set up again for each. MobileNet v1 dw1
+    // and v2 b1 (32 channels: one 2-vector tile on AVX-512) took 0.90-0.93x
+    // the time (AOT kernel, one thread, AVX-512); a 3x3 depthwise took 1.45x
+    // as long to generate (10.6 against 7.3 s). The depthwise
+    // only: in the fused separable each case would copy the depthwise into
+    // every GEMM tile's specialization (bench/results/README.md).
+    bool one_inner_tile_case = false;
     // false for a stage computed inside another's task (the fused depthwise):
     // its rows are y, batch is n, no row tasks; parallel over the inner tiles
     // only where parallel_inner_tiles says so.
@@ -213,10 +237,10 @@ Layout tiles_layout(const std::vector<RegisterTile> &tiles) {
 // tile loop.
 void schedule_accumulator(Func output, Func acc, const std::vector<RVar> &reduction, bool unroll_reduction,
                           const std::vector<RegisterTile> &tiles, int lanes, Expr out_channels, Expr out_width,
-                          bool inner_tiles_outside_rows) {
-    Var io("io"), bo("bo"), vo("vo"), vi("vi");
+                          TileOrder order) {
+    Var vo("vo"), vi("vi");
     store_vectorized_dimension_innermost(acc, tiles_layout(tiles));
-    acc.compute_at(output, inner_tiles_outside_rows ? bo : io);
+    acc.compute_at(output, innermost_tile_loop(order));
     for (const RegisterTile &t : tiles) {
         Expr fits = tile_taken(t, out_channels, out_width);
         // The vector-and-a-half tile splits with GuardWithIf: in its own
@@ -258,9 +282,9 @@ void schedule_output_loops(Halide::Stage output, const std::vector<RegisterTile>
         output.split(y, Var("y_task"), row, l.rows, TailStrategy::ShiftInwards).fuse(n, Var("y_task"), yn);
         if (!l.parallel_inner_tiles) output.parallel(yn);
     }
-    const std::vector<Halide::VarOrRVar> loops = l.inner_tiles_outside_rows
-                                                     ? std::vector<Halide::VarOrRVar>{ii, bi, bo, row, io, yn}
-                                                     : std::vector<Halide::VarOrRVar>{ii, bi, io, bo, row, yn};
+    const std::vector<Halide::VarOrRVar> loops = l.order == TileOrder::InnerTilesInside
+                                                     ? std::vector<Halide::VarOrRVar>{ii, bi, io, bo, row, yn}
+                                                     : std::vector<Halide::VarOrRVar>{ii, bi, bo, row, io, yn};
     // Parallel over the inner tiles, an output with a single inner tile (the
     // 1x1s of MobileNet v2's 14x14 and 28x28 layers into 64 or 96 channels)
     // splits its blocked tiles in two halves, each a parallel task (it ran on
@@ -275,6 +299,13 @@ void schedule_output_loops(Halide::Stage output, const std::vector<RegisterTile>
         std::vector<Expr> cases;
         for (const Expr &condition : l.specialized_first) cases.push_back(fits && condition);
         cases.push_back(fits);
+        if (l.one_inner_tile_case && t.inner_lanes > lanes) {
+            const Expr one_tile = tiled_extents(t, out_channels, out_width).first == t.inner_lanes;
+            std::vector<Expr> all;
+            for (const Expr &when : cases) all.push_back(when && one_tile);
+            all.insert(all.end(), cases.begin(), cases.end());
+            cases = all;
+        }
         for (const Expr &when : cases) {
             Halide::Stage tiled = output.specialize(when);
             tiled.split(t.inner, io, ii, t.inner_lanes, TailStrategy::ShiftInwards)
@@ -310,12 +341,12 @@ void schedule_output_loops(Halide::Stage output, const std::vector<RegisterTile>
 // smaller outputs take an unvectorized fallback.
 void accumulate_in_registers(Func output, Func acc, const std::vector<RVar> &reduction, bool unroll_reduction,
                              const std::vector<RegisterTile> &tiles, int lanes, Expr out_channels, Expr out_width,
-                             Expr rows_per_task = 1, bool inner_tiles_outside_rows = false,
-                             std::vector<Expr> specialized_first = {}) {
-    schedule_accumulator(output, acc, reduction, unroll_reduction, tiles, lanes, out_channels, out_width,
-                         inner_tiles_outside_rows);
-    schedule_output_loops(output, tiles, lanes, out_channels, out_width,
-                          {rows_per_task, inner_tiles_outside_rows, false, std::move(specialized_first)});
+                             Expr rows_per_task = 1, TileOrder order = TileOrder::InnerTilesInside,
+                             std::vector<Expr> specialized_first = {}, bool one_inner_tile_case = false) {
+    schedule_accumulator(output, acc, reduction, unroll_reduction, tiles, lanes, out_channels, out_width, order);
+    OutputLoops l{rows_per_task, order, false, std::move(specialized_first)};
+    l.one_inner_tile_case = one_inner_tile_case;
+    schedule_output_loops(output, tiles, lanes, out_channels, out_width, l);
 }
 
 // 32 registers: 4 vectors x 6 columns = 24 accumulators; 16 registers: 2 x 6 =
@@ -413,9 +444,10 @@ void schedule_gemm_loops(Func output, const Func &pointwise, const std::vector<R
     auto schedule_loops = [&](Halide::Stage stage) {
         if (small_image.defined()) {
             schedule_output_loops(stage.specialize(small_image), tiles, lanes, out_channels, out_width,
-                                  {out_height, true, true});
+                                  {out_height, TileOrder::InnerTilesOutsideRows, true});
         }
-        schedule_output_loops(stage, tiles, lanes, out_channels, out_width, {rows, true, false});
+        schedule_output_loops(stage, tiles, lanes, out_channels, out_width,
+                              {rows, TileOrder::InnerTilesOutsideRows, false});
     };
     schedule_loops(output);
     if (!packed_weights) pack_weight_panel(pointwise, output, lanes);
@@ -472,6 +504,7 @@ void cpu_schedule_depthwise(DepthwisePipeline p, const Halide::Target &target, c
     // strip per channel vector (constant column stride), rows inside channel tiles.
     const bool strip_per_channel_tile =
         knobs.get("dw_strip_per_channel_tile", 1) != 0 && p.layout == Layout::NHWC;
+    const TileOrder order = strip_per_channel_tile ? TileOrder::InnerTilesOutsideRows : TileOrder::InnerTilesInside;
     // Knob dw_specialize_dilation (kernels of a known size; hand 1): every
     // register tile also compiled for dilation 1 (all the MobileNet and
     // EfficientNet layers), where a tap's column offset into the strip is an
@@ -496,7 +529,7 @@ void cpu_schedule_depthwise(DepthwisePipeline p, const Halide::Target &target, c
                             depthwise_tiles(p.layout, target, vectors, columns, width_columns, p.out_channels,
                                             p.out_width),
                             lanes, p.out_channels, p.out_width, rows_per_task(p.output, p.layout, knobs),
-                            strip_per_channel_tile, specialized_first);
+                            order, specialized_first, true);
     // Knob dw_padded_strip (hand 1): the taps read a padded-input strip (1)
     // or the input itself, interior and border loops partitioned (0).
     if (knobs.get("dw_padded_strip", 1) != 0) {
@@ -598,7 +631,7 @@ void cpu_schedule_pointwise(PointwisePipeline p, const Halide::Target &target, c
     copy_bias_once(p.pointwise);
     if (!nhwc) {
         accumulate_in_registers(p.output, p.pointwise, {p.channels.x}, false, tiles, lanes, p.out_channels,
-                                p.out_width, rows, false);
+                                p.out_width, rows);
         return;
     }
     // An image whose input fits the L2 (knob pw_image_bytes; small spatial,
@@ -614,7 +647,7 @@ void cpu_schedule_pointwise(PointwisePipeline p, const Halide::Target &target, c
     const Expr out_height = output_height(p.output, p.layout);
     const Expr image_fits = p.out_width * out_height * p.channels.x.extent() * 4 <= image_budget;
     schedule_accumulator(p.output, p.pointwise, {p.channels.x}, false, tiles, lanes, p.out_channels, p.out_width,
-                         true);
+                         TileOrder::InnerTilesOutsideRows);
     schedule_gemm_loops(p.output, p.pointwise, tiles, lanes, p.out_channels, p.out_width,
                         channel_parallel_small_images ? image_fits : Expr(), out_height, rows, p.packed_weights);
 }
@@ -630,14 +663,14 @@ void cpu_schedule_pointwise(PointwisePipeline p, const Halide::Target &target, c
 // parallel: the small images whose output is one task, parallel over
 // output-channel tiles, computed their whole intermediate on one thread first.
 Func fused_depthwise_tiles(SeparablePipeline p, int lanes, int vectors, int columns, bool unroll_taps,
-                           Expr undilated, bool channel_tiles_outside_rows, Expr parallel_when) {
+                           Expr undilated, TileOrder order, Expr parallel_when) {
     Func mid = p.depthwise.in(p.pointwise);
     store_vectorized_dimension_innermost(mid, p.layout);
     const std::vector<RegisterTile> tiles = tiles_largest_first(p.layout, vectors, columns, lanes);
     schedule_accumulator(mid, p.depthwise, {p.taps.x, p.taps.y}, unroll_taps, tiles, lanes, p.mid_channels,
-                         p.out_width, channel_tiles_outside_rows);
+                         p.out_width, order);
     OutputLoops loops;
-    loops.inner_tiles_outside_rows = channel_tiles_outside_rows;
+    loops.order = order;
     if (undilated.defined()) loops.specialized_first = {undilated};
     loops.row_tasks = false;
     if (parallel_when.defined()) {
@@ -685,7 +718,7 @@ void cpu_schedule_separable(SeparablePipeline p, const Halide::Target &target, c
         const std::vector<RegisterTile> tiles =
             gemm_tiles(p.layout, target, knobs, p.out_channels, p.out_width, p.packed_weights, true);
         schedule_accumulator(p.output, p.pointwise, {p.channels.x}, false, tiles, lanes, p.out_channels,
-                             p.out_width, true);
+                             p.out_width, TileOrder::InnerTilesOutsideRows);
         // As in the 1x1: an image whose intermediate fits the budget is one
         // task, parallel over output-channel tiles (panels packed once per
         // image), where it has at least `sep_channel_parallel_min_channels`
@@ -709,7 +742,9 @@ void cpu_schedule_separable(SeparablePipeline p, const Halide::Target &target, c
         // of MobileNet v1 dw2's fused time in Halide's profiler); the tuned
         // choices are in schedules/db/schedules.json. Without the strip
         // (dw_padded_strip = 0) the channel tiles still run in that order.
-        Func mid = fused_depthwise_tiles(p, lanes, vectors, columns, unroll_taps, undilated, strip_per_channel_tile,
+        Func mid = fused_depthwise_tiles(p, lanes, vectors, columns, unroll_taps, undilated,
+                                         strip_per_channel_tile ? TileOrder::InnerTilesOutsideRows
+                                                                : TileOrder::InnerTilesInside,
                                          channel_parallel_small_images ? image_fits : Expr());
         mid.compute_at(p.output, Var("row_task"));
         if (padded_strip) compute_padded_strip(p.depthwise, mid, y, p.output, p.layout, lanes, strip_per_channel_tile);
@@ -724,7 +759,7 @@ void cpu_schedule_separable(SeparablePipeline p, const Halide::Target &target, c
     accumulate_in_registers(p.output, p.pointwise, {p.channels.x}, false, tiles, lanes, p.out_channels,
                             p.out_width, rows_per_row_task);
     if (padded_strip) compute_padded_strip(p.depthwise, p.output, Var("row"), p.output, p.layout, lanes, false);
-    fused_depthwise_tiles(p, lanes, vectors, columns, unroll_taps, undilated, false, Expr())
+    fused_depthwise_tiles(p, lanes, vectors, columns, unroll_taps, undilated, TileOrder::InnerTilesInside, Expr())
         .compute_at(p.output, Var("row"));
 }
 

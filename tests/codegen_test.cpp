@@ -101,6 +101,39 @@ private:
     std::string func_;
 };
 
+// The loops over column tiles (a For named ...s0.x.bo) of a Func, counted by
+// whether a loop over its channel tiles (...s0.c.io) runs inside them.
+class ColumnTileLoops : public IRVisitor {
+public:
+    explicit ColumnTileLoops(std::string func) : func_(std::move(func)) {}
+    int with_channel_tiles = 0, without_channel_tiles = 0;
+
+private:
+    using IRVisitor::visit;
+    void visit(const Halide::Internal::For *op) override {
+        if (is_loop(op->name, ".s0.x.bo")) {
+            ChannelTileLoop inside(func_);
+            op->body.accept(&inside);
+            (inside.found ? with_channel_tiles : without_channel_tiles)++;
+        }
+        IRVisitor::visit(op);
+    }
+    struct ChannelTileLoop : IRVisitor {
+        explicit ChannelTileLoop(std::string func) : func(std::move(func)) {}
+        using IRVisitor::visit;
+        void visit(const Halide::Internal::For *op) override {
+            found = found || op->name.rfind(func + ".s0.c.io", 0) == 0;
+            IRVisitor::visit(op);
+        }
+        std::string func;
+        bool found = false;
+    };
+    bool is_loop(const std::string &name, const std::string &suffix) const {
+        return name.rfind(func_ + suffix, 0) == 0;
+    }
+    std::string func_;
+};
+
 const char *kAvx512 = "x86-64-linux-avx-avx2-avx512-avx512_skylake-f16c-fma-sse41";
 const char *kAvx2 = "x86-64-linux-avx-avx2-f16c-fma-sse41";
 const char *kArm64 = "arm-64-linux";
@@ -147,6 +180,21 @@ TEST(Codegen, GemmAccumulatorTilesHaveConstantSizes) {
     std::map<std::string, std::string> with_tile = kSeparable3x3;
     with_tile["knobs"] = "pw_vector_and_a_half=1";
     expect_constant_size_tiles("separable", kAvx512, with_tile);
+}
+
+// A depthwise whose channels are exactly one register tile of several
+// vectors (MobileNet's 32-channel 112x112 layers on AVX-512, in 2-vector
+// tiles) runs its column tiles with no loop over channel tiles inside them:
+// the tile's input addresses then advance with the columns instead of being
+// set up again per tile (0.90-0.93x the time). Other channel counts keep it.
+TEST(Codegen, DepthwiseOfOneChannelTileHasNoChannelTileLoop) {
+    const std::map<std::string, std::string> params{
+        {"layout", "nhwc"}, {"kernel_w", "3"}, {"kernel_h", "3"}, {"multiplier", "1"}, {"stride", "1"},
+        {"knobs", "dw_vectors=2,dw_columns=7,dw_padded_strip=0,dw_strip_per_channel_tile=0"}};
+    ColumnTileLoops loops("output");
+    for (const auto &f : lowered("depthwise", kAvx512, params)) f.body.accept(&loops);
+    EXPECT_GT(loops.without_channel_tiles, 0) << "no column-tile loop without a channel-tile loop inside";
+    EXPECT_GT(loops.with_channel_tiles, 0) << "no column-tile loop for several channel tiles";
 }
 
 }  // namespace
