@@ -124,6 +124,17 @@ Expr padded_work(const RegisterTile &t, Expr out_channels, Expr out_width) {
     return rounded_up(inner_extent, t.inner_lanes) * rounded_up(blocked_extent, t.blocked_size);
 }
 
+// Puts `t` first in `tiles`, preferred (tried first and taken where it fits)
+// where it computes fewer padded outputs than `least_work`, the least of the
+// tiles it is weighed against; lowers `least_work` to its own.
+void insert_where_less_padded(std::vector<RegisterTile> &tiles, RegisterTile t, Expr &least_work, Expr out_channels,
+                              Expr out_width) {
+    const Expr work = padded_work(t, out_channels, out_width);
+    t.preferred = work < least_work;
+    least_work = Halide::min(least_work, work);
+    tiles.insert(tiles.begin(), t);
+}
+
 // The vectorized and register-blocked dimensions of an accumulating stage.
 // NHWC: channels in vectors, output columns across registers.
 // NCHW: columns in vectors, channels across registers.
@@ -166,9 +177,9 @@ std::vector<RegisterTile> depthwise_tiles(Layout layout, const Halide::Target &t
     std::vector<RegisterTile> tiles = tiles_largest_first(layout, vectors, columns, lanes);
     const int width_vectors = width_columns > 0 ? std::min(vectors, vector_registers(target) / 2 / width_columns) : 0;
     if (layout == Layout::NHWC && width_vectors > 0 && width_columns != columns) {
-        RegisterTile t = register_tile(layout, width_vectors, width_columns, lanes);
-        t.preferred = padded_work(t, out_channels, out_width) < padded_work(tiles.front(), out_channels, out_width);
-        tiles.insert(tiles.begin(), t);
+        Expr least_work = padded_work(tiles.front(), out_channels, out_width);
+        insert_where_less_padded(tiles, register_tile(layout, width_vectors, width_columns, lanes), least_work,
+                                 out_channels, out_width);
     }
     return tiles;
 }
@@ -189,6 +200,13 @@ Var innermost_tile_loop(TileOrder order) {
     return order == TileOrder::InnerTilesInside ? Var("io") : Var("bo");
 }
 
+// The depthwise's order, standalone and fused (knob
+// dw_strip_per_channel_tile): with a padded-input strip per channel vector
+// the rows run inside the channel tiles, so each strip holds one vector.
+TileOrder depthwise_tile_order(bool strip_per_channel_tile) {
+    return strip_per_channel_tile ? TileOrder::InnerTilesOutsideRows : TileOrder::InnerTilesInside;
+}
+
 // How the output loops run around the register tiles.
 struct OutputLoops {
     // Rows are split into tasks of `rows` output rows (loop `row` inside the
@@ -201,17 +219,19 @@ struct OutputLoops {
     // conditions in turn (the same loops, with the condition known inside),
     // then on `fits` alone.
     std::vector<Expr> specialized_first = {};
-    // Each tile of several vectors is first specialized, in each of its
-    // cases, on the output being exactly one such tile wide (NHWC: its
-    // channels). Its loop over inner tiles is then known to run once and is
-    // gone: the tile's input addresses (one per input column and tap row of
-    // a depthwise, the column stride being a runtime value) advance with the
-    // column tiles instead of being set up again for each. MobileNet v1 dw1
-    // and v2 b1 (32 channels: one 2-vector tile on AVX-512) took 0.90-0.93x
-    // the time (AOT kernel, one thread, AVX-512); a 3x3 depthwise took 1.45x
-    // as long to generate (10.6 against 7.3 s). The depthwise
-    // only: in the fused separable each case would copy the depthwise into
-    // every GEMM tile's specialization (bench/results/README.md).
+    // Each tile of several vectors is first specialized on the output being
+    // exactly one such tile wide (NHWC: its channels), in its most specific
+    // cases: those of specialized_first, or `fits` where there are none. Its
+    // loop over inner tiles then runs once and is gone: the tile's input
+    // addresses (one per input column and tap row of a depthwise, the column
+    // stride being a runtime value) advance with the column tiles instead of
+    // being set up again for each. On MobileNet v1 dw1 and v2 b1 (32
+    // channels: one 2-vector tile on AVX-512, one thread) the depthwise took
+    // 0.89-0.94x the time (b1), the fused separable 0.89x (b1) and 0.93x (dw1)
+    // on TF's filter, 1.00x and 0.95x on the packed one (AOT kernels). Only
+    // in the most specific cases, for generation time (avx512): a 3x3
+    // depthwise takes 9.1 s instead of 7.3, a 3x3 separable 52.6 s instead of
+    // 44.6; with every case, 10.6 and 80 s (bench/results/README.md).
     bool one_inner_tile_case = false;
     // false for a stage computed inside another's task (the fused depthwise):
     // its rows are y, batch is n, no row tasks; parallel over the inner tiles
@@ -302,7 +322,8 @@ void schedule_output_loops(Halide::Stage output, const std::vector<RegisterTile>
         if (l.one_inner_tile_case && t.inner_lanes > lanes) {
             const Expr one_tile = tiled_extents(t, out_channels, out_width).first == t.inner_lanes;
             std::vector<Expr> all;
-            for (const Expr &when : cases) all.push_back(when && one_tile);
+            const size_t specific = l.specialized_first.empty() ? cases.size() : l.specialized_first.size();
+            for (size_t i = 0; i < specific; i++) all.push_back(cases[i] && one_tile);
             all.insert(all.end(), cases.begin(), cases.end());
             cases = all;
         }
@@ -336,17 +357,16 @@ void schedule_output_loops(Halide::Stage output, const std::vector<RegisterTile>
 }
 
 // Tiles `output` and computes the accumulator `acc` (pure bias + one update
-// over `reduction`, innermost first) once per tile in registers. Each tile in
-// `tiles` is a specialization taken when the output is at least that large;
-// smaller outputs take an unvectorized fallback.
+// over `reduction`, innermost first) once per tile in registers, the
+// output's loops around the tiles as `loops` says. Each tile in `tiles` is a
+// specialization taken when the output is at least that large; smaller
+// outputs take an unvectorized fallback.
 void accumulate_in_registers(Func output, Func acc, const std::vector<RVar> &reduction, bool unroll_reduction,
                              const std::vector<RegisterTile> &tiles, int lanes, Expr out_channels, Expr out_width,
-                             Expr rows_per_task = 1, TileOrder order = TileOrder::InnerTilesInside,
-                             std::vector<Expr> specialized_first = {}, bool one_inner_tile_case = false) {
-    schedule_accumulator(output, acc, reduction, unroll_reduction, tiles, lanes, out_channels, out_width, order);
-    OutputLoops l{rows_per_task, order, false, std::move(specialized_first)};
-    l.one_inner_tile_case = one_inner_tile_case;
-    schedule_output_loops(output, tiles, lanes, out_channels, out_width, l);
+                             const OutputLoops &loops) {
+    schedule_accumulator(output, acc, reduction, unroll_reduction, tiles, lanes, out_channels, out_width,
+                         loops.order);
+    schedule_output_loops(output, tiles, lanes, out_channels, out_width, loops);
 }
 
 // 32 registers: 4 vectors x 6 columns = 24 accumulators; 16 registers: 2 x 6 =
@@ -504,7 +524,6 @@ void cpu_schedule_depthwise(DepthwisePipeline p, const Halide::Target &target, c
     // strip per channel vector (constant column stride), rows inside channel tiles.
     const bool strip_per_channel_tile =
         knobs.get("dw_strip_per_channel_tile", 1) != 0 && p.layout == Layout::NHWC;
-    const TileOrder order = strip_per_channel_tile ? TileOrder::InnerTilesOutsideRows : TileOrder::InnerTilesInside;
     // Knob dw_specialize_dilation (kernels of a known size; hand 1): every
     // register tile also compiled for dilation 1 (all the MobileNet and
     // EfficientNet layers), where a tap's column offset into the strip is an
@@ -518,18 +537,20 @@ void cpu_schedule_depthwise(DepthwisePipeline p, const Halide::Target &target, c
     // min), a clamp 2. On MobileNet v1's 28- to 7-wide stride-1 layers (AVX-512,
     // one thread, bias copied) no activation took 0.90-0.93x the time of the
     // runtime one (bench/results/README.md).
-    std::vector<Expr> specialized_first;
+    OutputLoops loops;
     if (undilated.defined()) {
-        for (const Expr &activation : p.activation_cases) specialized_first.push_back(undilated && activation);
-        specialized_first.push_back(undilated);
+        for (const Expr &activation : p.activation_cases) loops.specialized_first.push_back(undilated && activation);
+        loops.specialized_first.push_back(undilated);
     }
+    loops.rows = rows_per_task(p.output, p.layout, knobs);
+    loops.order = depthwise_tile_order(strip_per_channel_tile);
+    loops.one_inner_tile_case = true;
     // Knob dw_width_columns (NHWC; hand 7; 0: none): see depthwise_tiles.
     const int width_columns = knobs.get("dw_width_columns", 7);
     accumulate_in_registers(p.output, p.depthwise, {p.taps.x, p.taps.y}, unroll_taps,
                             depthwise_tiles(p.layout, target, vectors, columns, width_columns, p.out_channels,
                                             p.out_width),
-                            lanes, p.out_channels, p.out_width, rows_per_task(p.output, p.layout, knobs),
-                            order, specialized_first, true);
+                            lanes, p.out_channels, p.out_width, loops);
     // Knob dw_padded_strip (hand 1): the taps read a padded-input strip (1)
     // or the input itself, interior and border loops partitioned (0).
     if (knobs.get("dw_padded_strip", 1) != 0) {
@@ -591,16 +612,13 @@ static std::vector<RegisterTile> gemm_tiles(Layout layout, const Halide::Target 
         tiles_largest_first(layout, vectors, columns, lanes, layout == Layout::NHWC ? few_channel_columns : 0);
     Expr least_work = padded_work(tiles.front(), out_channels, out_width);
     if (narrow > 0 && narrow < columns && vectors * columns % narrow == 0) {
-        RegisterTile t = register_tile(layout, vectors * columns / narrow, narrow, lanes);
-        t.preferred = padded_work(t, out_channels, out_width) < least_work;
-        least_work = Halide::min(least_work, padded_work(t, out_channels, out_width));
-        tiles.insert(tiles.begin(), t);
+        insert_where_less_padded(tiles, register_tile(layout, vectors * columns / narrow, narrow, lanes), least_work,
+                                 out_channels, out_width);
     }
     const int width_vectors = width_columns > 0 ? vectors * columns / width_columns : 0;
     if (layout == Layout::NHWC && width_vectors > 0 && width_columns != columns && width_columns != narrow) {
-        RegisterTile t = register_tile(layout, width_vectors, width_columns, lanes);
-        t.preferred = padded_work(t, out_channels, out_width) < least_work;
-        tiles.insert(tiles.begin(), t);
+        insert_where_less_padded(tiles, register_tile(layout, width_vectors, width_columns, lanes), least_work,
+                                 out_channels, out_width);
     }
     if (vector_and_a_half && layout == Layout::NHWC && !packed_weights && vectors >= 2 && lanes % 2 == 0) {
         const int one_vector_columns = few_channel_columns > 0 ? few_channel_columns : columns;
@@ -631,7 +649,7 @@ void cpu_schedule_pointwise(PointwisePipeline p, const Halide::Target &target, c
     copy_bias_once(p.pointwise);
     if (!nhwc) {
         accumulate_in_registers(p.output, p.pointwise, {p.channels.x}, false, tiles, lanes, p.out_channels,
-                                p.out_width, rows);
+                                p.out_width, {rows});
         return;
     }
     // An image whose input fits the L2 (knob pw_image_bytes; small spatial,
@@ -678,6 +696,7 @@ Func fused_depthwise_tiles(SeparablePipeline p, int lanes, int vectors, int colu
         parallel.parallel_inner_tiles = true;
         schedule_output_loops(mid.specialize(parallel_when), tiles, lanes, p.mid_channels, p.out_width, parallel);
     }
+    loops.one_inner_tile_case = true;  // not where parallel over the inner tiles: that needs several
     schedule_output_loops(mid, tiles, lanes, p.mid_channels, p.out_width, loops);
     return mid;
 }
@@ -743,8 +762,7 @@ void cpu_schedule_separable(SeparablePipeline p, const Halide::Target &target, c
         // choices are in schedules/db/schedules.json. Without the strip
         // (dw_padded_strip = 0) the channel tiles still run in that order.
         Func mid = fused_depthwise_tiles(p, lanes, vectors, columns, unroll_taps, undilated,
-                                         strip_per_channel_tile ? TileOrder::InnerTilesOutsideRows
-                                                                : TileOrder::InnerTilesInside,
+                                         depthwise_tile_order(strip_per_channel_tile),
                                          channel_parallel_small_images ? image_fits : Expr());
         mid.compute_at(p.output, Var("row_task"));
         if (padded_strip) compute_padded_strip(p.depthwise, mid, y, p.output, p.layout, lanes, strip_per_channel_tile);
@@ -757,7 +775,7 @@ void cpu_schedule_separable(SeparablePipeline p, const Halide::Target &target, c
     const std::vector<RegisterTile> tiles =
         gemm_tiles(p.layout, target, knobs, p.out_channels, p.out_width, p.packed_weights, true);
     accumulate_in_registers(p.output, p.pointwise, {p.channels.x}, false, tiles, lanes, p.out_channels,
-                            p.out_width, rows_per_row_task);
+                            p.out_width, {rows_per_row_task});
     if (padded_strip) compute_padded_strip(p.depthwise, p.output, Var("row"), p.output, p.layout, lanes, false);
     fused_depthwise_tiles(p, lanes, vectors, columns, unroll_taps, undilated, TileOrder::InnerTilesInside, Expr())
         .compute_at(p.output, Var("row"));
