@@ -108,6 +108,24 @@ std::pair<Expr, Expr> tiled_extents(const RegisterTile &t, Expr out_channels, Ex
     return {t.inner.same_as(c) ? out_channels : out_width, t.blocked.same_as(c) ? out_channels : out_width};
 }
 
+// The condition `extent == n` in a form a specialization substitutes into
+// the code it guards: Halide replaces a `variable == constant` condition's
+// variable there (so a loop over tiles of that extent gets a constant trip
+// count and can vanish), where a condition on an expression of a variable
+// only branches. The fused separable's intermediate on the packed 1x1 filter
+// has extent / 16 channels (PointwiseWeights::Packed, generators/algorithm.h):
+// `x / k == n` becomes `x == n * k`, which implies it (a packed filter
+// holds whole blocks of k; any other x takes the general case). The
+// one-channel-tile case stated as `x / 16 == 32` left the packed fused
+// separable's channel-tile loop in place (its stmt, bench/results item 33).
+Expr extent_is(Expr extent, int n) {
+    if (const Halide::Internal::Div *div = extent.as<Halide::Internal::Div>()) {
+        const auto k = Halide::Internal::as_const_int(div->b);
+        if (div->a.as<Halide::Internal::Variable>() && k) return div->a == n * static_cast<int>(*k);
+    }
+    return extent == n;
+}
+
 // Where the output is large enough for tile `t` (and, for a preferred
 // tile, where it is the better fit).
 Expr tile_taken(const RegisterTile &t, Expr out_channels, Expr out_width) {
@@ -228,7 +246,7 @@ struct OutputLoops {
     // being set up again for each. On MobileNet v1 dw1 and v2 b1 (32
     // channels: one 2-vector tile on AVX-512, one thread) the depthwise took
     // 0.89-0.94x the time (b1), the fused separable 0.89x (b1) and 0.93x (dw1)
-    // on TF's filter, 1.00x and 0.95x on the packed one (AOT kernels). Only
+    // on TF's filter, 0.87x and 0.93x on the packed one (AOT kernels). Only
     // in the most specific cases, for generation time (avx512): a 3x3
     // depthwise takes 9.1 s instead of 7.3, a 3x3 separable 52.6 s instead of
     // 44.6; with every case, 10.6 and 80 s (bench/results/README.md).
@@ -320,7 +338,7 @@ void schedule_output_loops(Halide::Stage output, const std::vector<RegisterTile>
         for (const Expr &condition : l.specialized_first) cases.push_back(fits && condition);
         cases.push_back(fits);
         if (l.one_inner_tile_case && t.inner_lanes > lanes) {
-            const Expr one_tile = tiled_extents(t, out_channels, out_width).first == t.inner_lanes;
+            const Expr one_tile = extent_is(tiled_extents(t, out_channels, out_width).first, t.inner_lanes);
             std::vector<Expr> all;
             const size_t specific = l.specialized_first.empty() ? cases.size() : l.specialized_first.size();
             for (size_t i = 0; i < specific; i++) all.push_back(cases[i] && one_tile);
