@@ -317,7 +317,14 @@ void schedule_output_loops(Halide::Stage output, const std::vector<RegisterTile>
         // row-task count, which bounds inference cannot prove positive when
         // the rows per task are balanced (balanced_rows), and it bounded the
         // input's batch from below by -(tasks - 1).
-        output.split(y, Var("y_task"), row, l.rows, TailStrategy::ShiftInwards).fuse(n, Var("y_task"), yn);
+        // GuardWithIf: an image's last task stops at its last row (Halide
+        // folds the guard into the row loop's bound, and the stages computed
+        // per task, such as the fused separable's intermediate, are bounded
+        // by it too). Shifted inwards, a 7-row image in two tasks of 4 rows
+        // computed row 3 twice: MobileNet's 7x7 outputs took 8/7 of the work
+        // (on one thread v2 b15's fused separable took 1.11x the time of its
+        // depthwise and 1x1 run apart; bench/results/README.md).
+        output.split(y, Var("y_task"), row, l.rows, TailStrategy::GuardWithIf).fuse(n, Var("y_task"), yn);
         if (!l.parallel_inner_tiles) output.parallel(yn);
     }
     const std::vector<Halide::VarOrRVar> loops = l.order == TileOrder::InnerTilesInside
@@ -500,12 +507,13 @@ Expr output_batch(const Func &output) {
 }
 
 // Output rows per parallel task, at most `max_rows`, balanced: the fewest
-// tasks that respect the limit, each of ceil(height / tasks) rows. Row tasks
-// are ShiftInwards, so a task size that does not divide the height recomputes
-// rows: 56 rows in tasks of 18 computed 4 x 18 = 72, balanced 4 x 14 = 56;
-// 28 rows in tasks of 8, 32, balanced 4 x 7 = 28. At batch 1 an image is at
-// least two tasks (two cores busy); at batch 2 and up a task may be a whole
-// image (a 7-row layer in tasks of 3 rows computed 9 rows and 3 halos).
+// tasks that respect the limit, each of ceil(height / tasks) rows, so the
+// last task is as long as the others or one row shorter (56 rows in tasks of
+// at most 18: 4 x 14, where 18 + 18 + 18 + 2 left a short task, and with
+// ShiftInwards row tasks 72 rows of work). At batch 1 an image is at least
+// two tasks (two cores busy); at batch 2 and up a task may be a whole image
+// (a 7-row layer in tasks of 3 rows read 3 halos, and shifted inwards it
+// computed 9 rows).
 Expr balanced_rows(Expr max_rows, const Func &output, Layout layout) {
     const Expr height = output_height(output, layout);
     const Expr most_per_image = Halide::select(output_batch(output) > 1, height, (height + 1) / 2);

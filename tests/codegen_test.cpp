@@ -247,4 +247,47 @@ TEST(Codegen, FusedDepthwiseOfOneChannelTileHasNoChannelTileLoop) {
         << "column-tile loops without a channel-tile loop, packed filter against TF's";
 }
 
+// The lets of the start row of an output's row task (output.s0.y.row.base),
+// counted by whether they clamp it (a Min: min(task * rows, height - rows)).
+class RowTaskStarts : public IRVisitor {
+public:
+    int clamped = 0, unclamped = 0;
+
+private:
+    using IRVisitor::visit;
+    void visit(const Halide::Internal::LetStmt *op) override {
+        if (plain_name(op->name) == "output.s0.y.row.base") {
+            HasMin min;
+            op->value.accept(&min);
+            (min.found ? clamped : unclamped)++;
+        }
+        IRVisitor::visit(op);
+    }
+    struct HasMin : IRVisitor {
+        using IRVisitor::visit;
+        void visit(const Halide::Internal::Min *) override { found = true; }
+        bool found = false;
+    };
+};
+
+// An image's last row task ends at its last row: the row split is
+// GuardWithIf, so no task starts earlier than task * rows. Shifted inwards
+// (the start clamped to height - rows), a 7-row output in two tasks of 4
+// computed row 3 twice, 8/7 of the work: MobileNet's 7x7 outputs (v1 dw12,
+// dw13; v2 b14, b15) on one thread took the depthwise 1.08-1.19x and the
+// fused separable 1.09-1.11x the time (bench/results/README.md, item 34).
+// Every op's row tasks are split by schedule_output_loops; lowered here on
+// the depthwise and the 1x1.
+TEST(Codegen, RowTasksEndAtTheImagesLastRow) {
+    for (const char *generator : {"depthwise", "pointwise"}) {
+        std::map<std::string, std::string> params =
+            std::string(generator) == "depthwise" ? k3x3Stride1 : std::map<std::string, std::string>{};
+        params["layout"] = "nhwc";
+        RowTaskStarts starts;
+        for (const auto &f : lowered(generator, kAvx512, params)) f.body.accept(&starts);
+        EXPECT_GT(starts.unclamped, 0) << generator << ": no row task";
+        EXPECT_EQ(starts.clamped, 0) << generator << ": row tasks shifted inwards from the image's end";
+    }
+}
+
 }  // namespace
