@@ -42,8 +42,8 @@ public:
 
         Var c("c"), x("x"), y("y"), n("n");
         Func activated("activated");
-        activated(c, x, y, n) = activate(pw.result(c, x, y, n), activation,
-                                         {activation_min, activation_max, leaky_alpha});
+        const ActivationInputs activation_inputs{activation_min, activation_max, leaky_alpha};
+        activated(c, x, y, n) = activate(pw.result(c, x, y, n), activation, activation_inputs);
         store_in_layout(output, activated, layout);
 
         if (packed) {
@@ -67,9 +67,9 @@ public:
         estimate_relu6(*this);
 
         if (!using_autoscheduler()) {
-            activated.compute_inline();
             schedules::schedule_pointwise({output, pw.result, pw.channels, layout, output.dim(d.c).extent(),
-                                           output.dim(d.x).extent(), packed},
+                                           output.dim(d.x).extent(), packed, activated,
+                                           activation_special_cases(activation, activation_inputs)},
                                           get_target(), schedules::Knobs::parse(knobs));
         }
     }

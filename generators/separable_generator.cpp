@@ -63,8 +63,8 @@ public:
             pointwise(dw.result, pointwise_weights(pointwise_filter, weights_layout), bias, mid_channels);
 
         Func activated("activated");
-        activated(c, x, y, n) = activate(pw.result(c, x, y, n), activation,
-                                         {activation_min, activation_max, leaky_alpha});
+        const ActivationInputs activation_inputs{activation_min, activation_max, leaky_alpha};
+        activated(c, x, y, n) = activate(pw.result(c, x, y, n), activation, activation_inputs);
         store_in_layout(output, activated, layout);
 
         require_depthwise_filter(*this, depthwise_filter);
@@ -90,11 +90,11 @@ public:
         estimate_relu6(*this);
 
         if (!using_autoscheduler()) {
-            activated.compute_inline();
             no_bias.compute_inline();
             schedules::schedule_separable({output, dw.result, dw.taps, pw.result, pw.channels, layout,
                                            taps_known(*this), g.multiplier, g.dilation_x, g.dilation_y, mid_channels,
-                                           output.dim(d.c).extent(), output.dim(d.x).extent(), packed},
+                                           output.dim(d.c).extent(), output.dim(d.x).extent(), packed, activated,
+                                           activation_special_cases(activation, activation_inputs)},
                                           get_target(), schedules::Knobs::parse(knobs));
         }
     }

@@ -51,6 +51,10 @@
 //                      vector and a half of output channels, for outputs of
 //                      1.5 to 2 vectors; 0: none (the 1x1 1, the fused
 //                      separable 0)
+//   pw_activation_cases  1: the GEMM tiles' epilogue (the activation of
+//                      their outputs) compiled once per activation special
+//                      case (activate_in_registers); 0: the runtime
+//                      activation inline (the 1x1 1, the fused separable 0)
 //   pw_task_bytes      NHWC pointwise: bytes of input rows per task, re-read
 //                      once per output-channel tile (half the L2: 262144)
 //   pw_channel_parallel_small_images  NHWC pointwise (and fused separable):
@@ -301,6 +305,41 @@ void schedule_accumulator(Func output, Func acc, const std::vector<RVar> &reduct
         update.split(t.inner, vo, vi, vector_lanes, tail).reorder(order).vectorize(vi).unroll(vo).unroll(t.blocked);
         if (unroll_reduction) {
             for (const RVar &r : reduction) update.unroll(r);
+        }
+    }
+}
+
+// The activation of each register tile (`activated`, which the output
+// stores), computed at the tile right after its accumulator, in the same
+// vectors, and specialized there on each of `cases` (the activation's special
+// cases, most specific first: activation_special_cases in
+// generators/algorithm.h). Only this epilogue is compiled once per case, not
+// the tile's reduction: the runtime activation costs 4 vector operations per
+// output vector (compare, masked multiply, max, min), none without an
+// activation, 2 for a clamp. The depthwise instead specializes its whole
+// tiles (cpu_schedule_depthwise): done this way, its tiles (9 FMAs per
+// output vector) took 0.99-1.08x the time on MobileNet's layers, for half
+// the time to generate (AVX-512, one thread; bench/results/README.md).
+void activate_in_registers(Func output, Func activated, const std::vector<Expr> &cases,
+                           const std::vector<RegisterTile> &tiles, int lanes, Expr out_channels, Expr out_width,
+                           TileOrder order) {
+    Var vo("vo"), vi("vi");
+    store_vectorized_dimension_innermost(activated, tiles_layout(tiles));
+    activated.compute_at(output, innermost_tile_loop(order));
+    for (const RegisterTile &t : tiles) {
+        const Expr fits = tile_taken(t, out_channels, out_width);
+        const int vector_lanes = tile_vector_lanes(t, lanes);
+        const TailStrategy tail = vector_lanes == lanes ? TailStrategy::Auto : TailStrategy::GuardWithIf;
+        std::vector<Expr> conditions;
+        for (const Expr &when : cases) conditions.push_back(fits && when);
+        conditions.push_back(fits);
+        for (const Expr &when : conditions) {
+            activated.specialize(when)
+                .split(t.inner, vo, vi, vector_lanes, tail)
+                .reorder(vi, vo, t.blocked)
+                .vectorize(vi)
+                .unroll(vo)
+                .unroll(t.blocked);
         }
     }
 }
@@ -664,6 +703,12 @@ static std::vector<RegisterTile> gemm_tiles(Layout layout, const Halide::Target 
 // oneDNN on MobileNet v1 dw13). The task's input rows, re-read once per
 // channel tile, are sized to half the L2 (knob pw_task_bytes).
 void cpu_schedule_pointwise(PointwisePipeline p, const Halide::Target &target, const Knobs &knobs) {
+    // Knob pw_activation_cases (hand 1): the GEMM tiles' epilogue compiled per
+    // activation case (activate_in_registers); 0: the runtime activation
+    // inline. With no activation, MobileNet's 1x1s of 24-64 input channels
+    // took 0.92-0.98x the time (AVX-512, one thread; larger ones 0.98-1.00x).
+    const std::vector<Expr> activation_cases =
+        knobs.get("pw_activation_cases", 1) != 0 ? p.activation_cases : std::vector<Expr>{};
     const int budget = knobs.get("pw_task_bytes", l2_cache_bytes(target) / 2);
     const bool channel_parallel_small_images = knobs.get("pw_channel_parallel_small_images", 1) != 0;
     const bool nhwc = p.layout == Layout::NHWC;
@@ -676,6 +721,10 @@ void cpu_schedule_pointwise(PointwisePipeline p, const Halide::Target &target, c
     if (!nhwc) {
         accumulate_in_registers(p.output, p.pointwise, {p.channels.x}, false, tiles, lanes, p.out_channels,
                                 p.out_width, {rows});
+        if (!activation_cases.empty()) {
+            activate_in_registers(p.output, p.activated, activation_cases, tiles, lanes, p.out_channels,
+                                  p.out_width, TileOrder::InnerTilesInside);
+        }
         return;
     }
     // An image whose input fits the L2 (knob pw_image_bytes; small spatial,
@@ -692,6 +741,10 @@ void cpu_schedule_pointwise(PointwisePipeline p, const Halide::Target &target, c
     const Expr image_fits = p.out_width * out_height * p.channels.x.extent() * 4 <= image_budget;
     schedule_accumulator(p.output, p.pointwise, {p.channels.x}, false, tiles, lanes, p.out_channels, p.out_width,
                          TileOrder::InnerTilesOutsideRows);
+    if (!activation_cases.empty()) {
+        activate_in_registers(p.output, p.activated, activation_cases, tiles, lanes, p.out_channels, p.out_width,
+                              TileOrder::InnerTilesOutsideRows);
+    }
     schedule_gemm_loops(p.output, p.pointwise, tiles, lanes, p.out_channels, p.out_width,
                         channel_parallel_small_images ? image_fits : Expr(), out_height, rows, p.packed_weights);
 }
@@ -730,6 +783,12 @@ Func fused_depthwise_tiles(SeparablePipeline p, int lanes, int vectors, int colu
 void cpu_schedule_separable(SeparablePipeline p, const Halide::Target &target, const Knobs &knobs) {
     const int lanes = float_lanes(target);
     const bool unroll_taps = p.taps_known && knobs.get("dw_unroll_taps", 1) != 0;
+    // Knob pw_activation_cases (hand 0 here): as in the 1x1. In the fused
+    // kernel the cases' conditions stay live through its depthwise, which
+    // spilled more: 0.96-0.98x the time on MobileNet v1 dw1 and dw2, but
+    // 1.02-1.05x on v2's 32-channel outputs (AVX-512, one thread).
+    const std::vector<Expr> activation_cases =
+        knobs.get("pw_activation_cases", 0) != 0 ? p.activation_cases : std::vector<Expr>{};
     // Knob fused_per_task (NHWC; hand 1): the depthwise intermediate of a
     // whole row task is computed first and kept in L2; 0 computes it one
     // output row at a time inside the pointwise's row loop (NCHW always).
@@ -764,6 +823,10 @@ void cpu_schedule_separable(SeparablePipeline p, const Halide::Target &target, c
             gemm_tiles(p.layout, target, knobs, p.out_channels, p.out_width, p.packed_weights, true);
         schedule_accumulator(p.output, p.pointwise, {p.channels.x}, false, tiles, lanes, p.out_channels,
                              p.out_width, TileOrder::InnerTilesOutsideRows);
+        if (!activation_cases.empty()) {
+            activate_in_registers(p.output, p.activated, activation_cases, tiles, lanes, p.out_channels,
+                                  p.out_width, TileOrder::InnerTilesOutsideRows);
+        }
         // As in the 1x1: an image whose intermediate fits the budget is one
         // task, parallel over output-channel tiles (panels packed once per
         // image), where it has at least `sep_channel_parallel_min_channels`
@@ -802,6 +865,10 @@ void cpu_schedule_separable(SeparablePipeline p, const Halide::Target &target, c
         gemm_tiles(p.layout, target, knobs, p.out_channels, p.out_width, p.packed_weights, true);
     accumulate_in_registers(p.output, p.pointwise, {p.channels.x}, false, tiles, lanes, p.out_channels,
                             p.out_width, {rows_per_row_task});
+    if (!activation_cases.empty()) {
+        activate_in_registers(p.output, p.activated, activation_cases, tiles, lanes, p.out_channels, p.out_width,
+                              TileOrder::InnerTilesInside);
+    }
     if (padded_strip) compute_padded_strip(p.depthwise, p.output, Var("row"), p.output, p.layout, lanes, false);
     fused_depthwise_tiles(p, lanes, vectors, columns, unroll_taps, undilated, TileOrder::InnerTilesInside, Expr())
         .compute_at(p.output, Var("row"));

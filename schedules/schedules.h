@@ -35,6 +35,10 @@ struct PointwisePipeline {
     Layout layout;
     Halide::Expr out_channels, out_width;
     bool packed_weights = false;  // PointwiseWeights::Packed (generators/algorithm.h)
+    // The activation of `pointwise` (c, x, y, n), which the output stores, and
+    // where it simplifies (as in DepthwisePipeline).
+    Halide::Func activated;
+    std::vector<Halide::Expr> activation_cases = {};
 };
 
 // Depthwise feeding pointwise. `depthwise` has no bias (the pointwise bias
@@ -52,6 +56,10 @@ struct SeparablePipeline {
     Halide::Expr mid_channels;  // C * M
     Halide::Expr out_channels, out_width;
     bool packed_weights = false;  // PointwiseWeights::Packed (generators/algorithm.h)
+    // The activation of `pointwise` (c, x, y, n), which the output stores, and
+    // where it simplifies (as in DepthwisePipeline).
+    Halide::Func activated;
+    std::vector<Halide::Expr> activation_cases = {};
 };
 
 // Schedule a pipeline for `target` (dispatching on CPU / GPU), with the hand

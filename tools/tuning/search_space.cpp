@@ -63,6 +63,10 @@ const std::vector<KnobRow> &knob_table() {
          [](const TargetFacts &) { return std::vector<int>{0, 7}; }},
         {"pw_vector_and_a_half", {"pointwise", "separable"}, false,
          [](const TargetFacts &) { return std::vector<int>{0, 1}; }},
+        // The GEMM epilogue compiled per activation case (1) or the runtime
+        // activation inline (0).
+        {"pw_activation_cases", {"pointwise", "separable"}, false,
+         [](const TargetFacts &) { return std::vector<int>{0, 1}; }},
         // Depthwise row tasks: rows per task (input rows of the padded strip
         // reused by the next output row), the strip per channel vector or whole.
         {"dw_rows_per_task", {"depthwise"}, false, [](const TargetFacts &) { return std::vector<int>{4, 8, 16}; }},
