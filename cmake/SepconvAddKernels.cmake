@@ -1,7 +1,8 @@
 # sepconv_add_kernels(<target>
 #                     OPS depthwise|pointwise|separable ...
-#                     [SHAPES <layers.csv>] [LAYOUT nhwc|nchw] [WEIGHTS tf|packed ...]
-#                     [TARGETS <halide target> ...] [SCHEDULE_DB <json>])
+#                     [SHAPES <layers.csv> [CHANNELS]] [LAYOUT nhwc|nchw]
+#                     [WEIGHTS tf|packed ...] [TARGETS <halide target> ...]
+#                     [SCHEDULE_DB <json>])
 #
 # Generates, at build time, kernels specialized for the layers of SHAPES (the
 # format of bench/shapes.csv: suite,layer,in_h,in_w,in_c,k_h,k_w,stride,
@@ -10,6 +11,11 @@
 #   - depthwise and separable: one kernel per distinct (k_h, k_w, multiplier,
 #     stride) of the file, named <prefix>_f32_<dwconv|sepconv>_<k_h>x<k_w>m<M>s<S>_<layout>
 #     (without SHAPES: one generic kernel, <prefix>_f32_<op>_generic_<layout>);
+#   - depthwise with CHANNELS (NHWC): also one kernel per distinct (k_h, k_w,
+#     multiplier, stride, in_c), <prefix>_f32_dwconv_<k_h>x<k_w>m<M>s<S>c<in_c>_nhwc,
+#     generated for that channel count: it runs the calls whose input has
+#     in_c channels and whose input and output columns are dense (column
+#     stride = channel count), the others run the class's kernel;
 #   - pointwise: <prefix>_f32_pwconv_<layout>;
 #   - pointwise and separable, for each of WEIGHTS (default both): on TF's
 #     pointwise filter (tf) and on a sepconv::PackedPointwiseFilter (packed:
@@ -34,7 +40,7 @@ include_guard(GLOBAL)
 include(${CMAKE_CURRENT_LIST_DIR}/SepconvKernels.cmake)
 
 function(sepconv_add_kernels TARGET)
-    cmake_parse_arguments(PARSE_ARGV 1 ARG "" "SHAPES;LAYOUT;SCHEDULE_DB" "OPS;TARGETS;WEIGHTS")
+    cmake_parse_arguments(PARSE_ARGV 1 ARG "CHANNELS" "SHAPES;LAYOUT;SCHEDULE_DB" "OPS;TARGETS;WEIGHTS")
     if (ARG_UNPARSED_ARGUMENTS)
         message(FATAL_ERROR "sepconv_add_kernels(${TARGET}): unknown arguments ${ARG_UNPARSED_ARGUMENTS}")
     endif ()
@@ -49,6 +55,10 @@ function(sepconv_add_kernels TARGET)
     endif ()
     if (NOT ARG_LAYOUT MATCHES "^(nhwc|nchw)$")
         message(FATAL_ERROR "sepconv_add_kernels(${TARGET}): LAYOUT must be nhwc or nchw, got '${ARG_LAYOUT}'")
+    endif ()
+    if (ARG_CHANNELS AND NOT (ARG_SHAPES AND ARG_LAYOUT STREQUAL "nhwc"))
+        message(FATAL_ERROR "sepconv_add_kernels(${TARGET}): CHANNELS needs SHAPES and LAYOUT nhwc "
+                "(got SHAPES '${ARG_SHAPES}', LAYOUT ${ARG_LAYOUT})")
     endif ()
     if (NOT ARG_WEIGHTS)
         set(ARG_WEIGHTS tf packed)
@@ -67,8 +77,10 @@ function(sepconv_add_kernels TARGET)
         list(APPEND passed SCHEDULE_DB "${db}")
     endif ()
 
-    # The distinct shape classes of the file, as "k_h|k_w|multiplier|stride".
+    # The distinct shape classes of the file, as "k_h|k_w|multiplier|stride",
+    # and its layers' as "k_h|k_w|multiplier|stride|in_c".
     set(classes "")
+    set(layer_classes "")
     if (ARG_SHAPES)
         get_filename_component(shapes "${ARG_SHAPES}" ABSOLUTE)
         set_property(DIRECTORY APPEND PROPERTY CMAKE_CONFIGURE_DEPENDS "${shapes}")
@@ -89,9 +101,12 @@ function(sepconv_add_kernels TARGET)
             list(GET f 6 kw)
             list(GET f 7 stride)
             list(GET f 9 m)
+            list(GET f 4 in_c)
             list(APPEND classes "${kh}|${kw}|${m}|${stride}")
+            list(APPEND layer_classes "${kh}|${kw}|${m}|${stride}|${in_c}")
         endforeach ()
         list(REMOVE_DUPLICATES classes)
+        list(REMOVE_DUPLICATES layer_classes)
         if (NOT classes)
             message(FATAL_ERROR "sepconv_add_kernels(${TARGET}): ${shapes} lists no layers")
         endif ()
@@ -146,6 +161,22 @@ function(sepconv_add_kernels TARGET)
                 sepconv_kernel(${name} OP ${op} TABLE ${table} ${passed}
                                PARAMS layout=${ARG_LAYOUT} kernel_h=${kh} kernel_w=${kw} multiplier=${m}
                                       stride=${stride} ${weights_param})
+                list(APPEND libraries ${name})
+            endforeach ()
+            if (NOT (ARG_CHANNELS AND op STREQUAL "depthwise"))
+                continue()
+            endif ()
+            foreach (layer_class IN LISTS layer_classes)
+                string(REPLACE "|" ";" c "${layer_class}")
+                list(GET c 0 kh)
+                list(GET c 1 kw)
+                list(GET c 2 m)
+                list(GET c 3 stride)
+                list(GET c 4 in_c)
+                set(name ${stem}_${kh}x${kw}m${m}s${stride}c${in_c}_${ARG_LAYOUT})
+                sepconv_kernel(${name} OP ${op} TABLE ${table} ${passed}
+                               PARAMS layout=${ARG_LAYOUT} kernel_h=${kh} kernel_w=${kw} multiplier=${m}
+                                      stride=${stride} channels=${in_c})
                 list(APPEND libraries ${name})
             endforeach ()
         endforeach ()

@@ -87,6 +87,27 @@ void require_tensors_from_zero(Generator &g) {
     g.bias.dim(0).set_min(0).set_stride(Halide::Expr());
 }
 
+// Layout contract of a variant specialized on its input's channel count
+// (GeneratorParam channels > 0; NHWC only): the input has exactly that many
+// channels, the filter too, the output channels * multiplier, and both
+// tensors' columns are dense (column stride = channel count). A tile's taps
+// are then constant offsets from one address, not multiples of a runtime
+// stride held in registers (or spilled: bench/results item 35).
+template <typename Generator, typename Filter>
+void require_channels(Generator &g, Filter &filter, const Halide::Expr &multiplier) {
+    if (g.channels <= 0) return;
+    if (g.layout != Layout::NHWC) {
+        throw Halide::CompileError("channels=" + std::to_string(int(g.channels)) +
+                                   " needs layout=nhwc (an NCHW tensor's columns are not channels apart)");
+    }
+    const Halide::Expr out_channels = g.channels * multiplier;
+    g.input.dim(0).set_extent(g.channels);
+    g.input.dim(1).set_stride(g.channels);
+    filter.dim(1).set_extent(g.channels);
+    g.output.dim(0).set_extent(out_channels);
+    g.output.dim(1).set_stride(out_channels);
+}
+
 // Autoscheduler estimates of a [channels, width, height, batch 1] tensor.
 template <typename Tensor>
 void estimate_tensor(Tensor &t, Layout layout, int channels, int width, int height) {

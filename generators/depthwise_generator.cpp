@@ -21,6 +21,9 @@ public:
     GeneratorParam<int> kernel_w{"kernel_w", 0};
     GeneratorParam<int> multiplier{"multiplier", 0};
     GeneratorParam<int> stride{"stride", 0};  // both directions; 0: stride_x, stride_y
+    // The input's channel count (NHWC only): the tensors' columns are then
+    // dense at a constant stride (a per-layer variant).
+    GeneratorParam<int> channels{"channels", 0};
     GeneratorParam<Activation> activation{"activation", Activation::Runtime, activation_names};
     // Schedule knobs overriding the hand schedule (schedules/knobs.h): "name=value,...".
     GeneratorParam<std::string> knobs{"knobs", ""};
@@ -54,6 +57,7 @@ public:
 
         require_depthwise_filter(*this, filter);
         require_tensors_from_zero(*this);
+        require_channels(*this, filter, g.multiplier);
 
         // Estimates: MobileNet v1 dw2 (112x112x64, 3x3, stride 2).
         estimate_tensor(input, layout, 64, 112, 112);

@@ -248,6 +248,8 @@ int run(int argc, char **argv) {
         if (jit) sepconv::jit::enable();
         KernelRequest request{op, options.data_format, kernel[0], kernel[1], multiplier, strides[0], strides[1]};
         request.packed_weights = packed_pw && packed_pw->packed();
+        request.channels = C;
+        request.dense_columns = !nchw;  // the tensors here are dense
         std::string why;
         select_kernel(request, &why);
         call();  // warm-up: the thread pool, and the JIT's compile when enabled

@@ -190,9 +190,12 @@ void depthwise_conv2d(const ConstTensor &input, const ConstTensor &filter, const
     const Output out(output, out_shape, {&in, &f});
     if (out.empty) return;
 
-    const detail::ResolvedKernel k =
-        choose({Op::Depthwise, options.data_format, f.shape()[0], f.shape()[1], f.shape()[3], options.strides[0],
-                options.strides[1]});
+    KernelRequest request{Op::Depthwise,   options.data_format, f.shape()[0],     f.shape()[1],
+                          f.shape()[3],    options.strides[0],  options.strides[1]};
+    request.channels = x.c;
+    request.dense_columns = options.data_format == DataFormat::NHWC && in.strides[2] == x.c &&
+                            out.operand.strides[2] == out_shape[3];
+    const detail::ResolvedKernel k = choose(request);
     HalideView hx = in.halide(), hf = f.halide(), hb = b.halide(), ho = out.operand.halide();
     run_kernel(k, [&](const detail::KernelEntry &e) {
         return e.depthwise(hx.get(), hf.get(), hb.get(), static_cast<int>(options.strides[1]),

@@ -112,11 +112,12 @@ bool KernelInfo::matches(const KernelRequest &r) const {
     if (op == Op::Pointwise) return true;
     return fixed_matches(kernel_h, r.kernel_h) && fixed_matches(kernel_w, r.kernel_w) &&
            fixed_matches(multiplier, r.multiplier) &&
-           (stride == 0 || (r.stride_h == stride && r.stride_w == stride));
+           (stride == 0 || (r.stride_h == stride && r.stride_w == stride)) &&
+           (channels == 0 || (r.channels == channels && r.dense_columns));
 }
 
 int KernelInfo::specificity() const {
-    return (kernel_h != 0) + (kernel_w != 0) + (multiplier != 0) + (stride != 0);
+    return (kernel_h != 0) + (kernel_w != 0) + (multiplier != 0) + (stride != 0) + (channels != 0);
 }
 
 const std::vector<KernelInfo> &aot_kernels() {
@@ -133,7 +134,9 @@ const KernelInfo &select_kernel(const KernelRequest &request, std::string *why) 
                             to_string(request.op) + " call (kernel " + std::to_string(request.kernel_h) + "x" +
                             std::to_string(request.kernel_w) + ", multiplier " +
                             std::to_string(request.multiplier) + ", strides " + std::to_string(request.stride_h) +
-                            "x" + std::to_string(request.stride_w) + ", " + to_string(request.data_format) +
+                            "x" + std::to_string(request.stride_w) + ", " + std::to_string(request.channels) +
+                            (request.dense_columns ? " channels in dense columns, " : " channels, ") +
+                            to_string(request.data_format) +
                             (request.packed_weights ? ", packed weights" : ", TF weights") + ")");
             }
             if (why) *why = "forced by SEPCONV_FORCE_KERNEL";
