@@ -152,8 +152,7 @@ int main(int argc, char **argv) {
                     if (!selected(ops, short_name(op))) continue;
                     if (op != Operation::Depthwise && l.out_c == 0) continue;
                     for (const std::string &impl : impls) {
-                        if (impl == "sepconv_unfused" && op != Operation::Separable) continue;
-                        if (impl == "sepconv_tf_weights" && op == Operation::Depthwise) continue;
+                        if (!runs(impl, l, op)) continue;
                         const std::string name = std::string(short_name(op)) + "/" + l.suite + "/" + l.name +
                                                  "/batch:" + std::to_string(batch) + "/threads:" +
                                                  std::to_string(t) + "/" + impl;

@@ -13,6 +13,9 @@
 #include "xnnpack.h"
 
 #include "HalideBuffer.h"
+#ifdef SEPCONV_BENCH_PER_LAYER
+#include "sepconv_bench_kernels.h"
+#endif
 #ifdef SEPCONV_BENCH_AUTO_ADAMS2019
 #include "sepconv_auto_adams2019_depthwise.h"
 #include "sepconv_auto_adams2019_pointwise.h"
@@ -34,6 +37,9 @@ namespace sepconv::bench {
 const std::vector<std::string> &implementation_names() {
     static const std::vector<std::string> names = {
         "sepconv", "sepconv_unfused", "sepconv_tf_weights", "onednn", "xnnpack", "naive",
+#ifdef SEPCONV_BENCH_PER_LAYER
+        "sepconv_per_layer",
+#endif
 #ifdef SEPCONV_BENCH_AUTO_ADAMS2019
         "auto_adams2019",
 #endif
@@ -395,7 +401,61 @@ private:
     AutoFunctions f_;
 };
 
+#ifdef SEPCONV_BENCH_PER_LAYER
+// ---- the depthwise on the kernel generated for the layer's channel count
+// (sepconv_add_kernels ... CHANNELS in bench/CMakeLists.txt), called directly
+// as the runtime would call it for this dense call (its argument checks,
+// well under a microsecond, left out) ----
+
+// The entry of sepconv_bench_kernels::table for the layer, or nullptr.
+const KernelEntry *per_layer_entry(const Layer &l) {
+    KernelRequest request{Op::Depthwise, DataFormat::NHWC, l.k_h, l.k_w, l.multiplier, l.stride, l.stride};
+    request.channels = l.in_c;
+    request.dense_columns = true;
+    for (const KernelEntry &e : sepconv_bench_kernels::table) {
+        if (e.info.channels != 0 && e.info.matches(request)) return &e;
+    }
+    return nullptr;
+}
+
+class PerLayer : public Kernel {
+    using Buf = Halide::Runtime::Buffer<float>;
+
+public:
+    PerLayer(const Layer &l, std::shared_ptr<const LayerData> d, DepthwiseFn f) : l_(l), d_(std::move(d)), f_(f) {
+        output.resize(out_elements(l, Operation::Depthwise, d_->batch));
+    }
+    void run() override {
+        const int n = d_->batch, m = l_.mid_c();
+        const float inf = std::numeric_limits<float>::infinity();
+        auto view = [](const AlignedVector<float> &v, std::vector<int> dims) {
+            return Buf(const_cast<float *>(v.data()), dims);
+        };
+        Buf in = view(d_->input, {l_.in_c, l_.in_w, l_.in_h, n});
+        Buf dw = view(d_->dw_filter, {l_.multiplier, l_.in_c, l_.k_w, l_.k_h});
+        Buf out(output.data(), {m, l_.out_w(), l_.out_h(), n});
+        const int status = f_(in, dw, view(d_->dw_bias, {m}), l_.stride, l_.stride, l_.dilation, l_.dilation,
+                              l_.pad_left(), l_.pad_top(), -inf, inf, 1.0f, out);
+        if (status != 0) throw std::runtime_error("per-layer kernel failed: " + std::to_string(status));
+    }
+
+private:
+    Layer l_;
+    std::shared_ptr<const LayerData> d_;
+    DepthwiseFn f_;
+};
+#endif
+
 }  // namespace
+
+bool runs(const std::string &impl, const Layer &l, Operation op) {
+    if (impl == "sepconv_unfused") return op == Operation::Separable;
+    if (impl == "sepconv_tf_weights") return op != Operation::Depthwise;
+#ifdef SEPCONV_BENCH_PER_LAYER
+    if (impl == "sepconv_per_layer") return op == Operation::Depthwise && per_layer_entry(l) != nullptr;
+#endif
+    return true;
+}
 
 std::unique_ptr<Kernel> make_kernel(const std::string &impl, const Layer &l, Operation op,
                                     std::shared_ptr<const LayerData> d, int threads) {
@@ -406,6 +466,12 @@ std::unique_ptr<Kernel> make_kernel(const std::string &impl, const Layer &l, Ope
     if (impl == "sepconv_tf_weights") {
         return op != Operation::Depthwise ? std::make_unique<Sepconv>(l, op, d, Form::TfWeights) : nullptr;
     }
+#ifdef SEPCONV_BENCH_PER_LAYER
+    if (impl == "sepconv_per_layer") {
+        const KernelEntry *e = op == Operation::Depthwise ? per_layer_entry(l) : nullptr;
+        return e ? std::make_unique<PerLayer>(l, d, e->depthwise) : nullptr;
+    }
+#endif
     if (impl == "onednn") return std::make_unique<OneDnn>(l, op, d);
     if (impl == "xnnpack") return std::make_unique<Xnnpack>(l, op, d, threads);
     if (impl == "naive") return std::make_unique<Naive>(l, op, d);

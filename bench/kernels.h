@@ -27,8 +27,13 @@ const std::vector<std::string> &implementation_names();
 // make_kernel.
 void set_threads(int threads);
 
-// nullptr when the implementation does not run this operation (e.g. the
-// unfused pair is only a separable implementation).
+// Whether the implementation has a row for this layer and operation (the
+// unfused pair only for the separable, the per-layer kernels only for the
+// depthwise of the layers they were generated for).
+bool runs(const std::string &implementation, const Layer &layer, Operation op);
+
+// nullptr when the implementation does not run this operation (runs() is
+// false).
 std::unique_ptr<Kernel> make_kernel(const std::string &implementation, const Layer &layer, Operation op,
                                     std::shared_ptr<const LayerData> data, int threads);
 
