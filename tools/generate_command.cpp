@@ -24,6 +24,8 @@ of sepconv's kernels; see runtime/include/sepconv/kernel_table.h) into --output.
   --kernel KHxKW     fix the kernel size (e.g. 3x3; default: given at run time)
   --multiplier M     fix the depth multiplier (default: run time)
   --stride S         fix the stride, both dimensions (default: run time)
+  --channels C       depthwise, NHWC: fix the input's channel count, with dense
+                     columns (a per-layer kernel; default: run time)
   --layout L         nhwc (default) or nchw
   --packed-weights   pointwise and separable: the pointwise weights packed once
                      by the caller (sepconv::PackedPointwiseFilter's layout)
@@ -43,7 +45,7 @@ of sepconv's kernels; see runtime/include/sepconv/kernel_table.h) into --output.
 
 struct Spec {
     std::string op, layout = "nhwc", name, output = ".", targets = "host", knobs;
-    int kernel_h = 0, kernel_w = 0, multiplier = 0, stride = 0;
+    int kernel_h = 0, kernel_w = 0, multiplier = 0, stride = 0, channels = 0;
     bool object = false, no_runtime = false, stmt = false, assembly = false, packed_weights = false;
 };
 
@@ -61,7 +63,8 @@ bool parse_positive(const char *text, int *out) {
 }
 
 // The default name says what is fixed, like the built-in variants
-// (sepconv_f32_dwconv_3x3m1s1_nhwc; 3x3s2 when the multiplier is not fixed).
+// (sepconv_f32_dwconv_3x3m1s1_nhwc; 3x3s2 when the multiplier is not fixed;
+// 3x3m1s1c128 with the channel count, as sepconv_add_kernels ... CHANNELS).
 std::string default_name(const Spec &s) {
     const std::string short_op =
         std::string(s.op == "depthwise" ? "dwconv" : s.op == "pointwise" ? "pwconv" : "sepconv") +
@@ -70,6 +73,7 @@ std::string default_name(const Spec &s) {
     std::string shape = s.kernel_h ? std::to_string(s.kernel_h) + "x" + std::to_string(s.kernel_w) : "";
     if (s.multiplier) shape += "m" + std::to_string(s.multiplier);
     if (s.stride) shape += "s" + std::to_string(s.stride);
+    if (s.channels) shape += "c" + std::to_string(s.channels);
     if (shape.empty()) shape = "generic";
     return "sepconv_f32_" + short_op + "_" + shape + "_" + s.layout;
 }
@@ -118,6 +122,8 @@ int run(int argc, char **argv) {
             if (!parse_positive(v, &s.multiplier)) return usage_error(std::string("--multiplier must be >= 1, got '") + v + "'");
         } else if (a == "--stride") {
             if (!parse_positive(v, &s.stride)) return usage_error(std::string("--stride must be >= 1, got '") + v + "'");
+        } else if (a == "--channels") {
+            if (!parse_positive(v, &s.channels)) return usage_error(std::string("--channels must be >= 1, got '") + v + "'");
         } else {
             return usage_error("unknown option '" + a + "'");
         }
@@ -128,6 +134,9 @@ int run(int argc, char **argv) {
     if (s.layout != "nhwc" && s.layout != "nchw") return usage_error("--layout must be nhwc or nchw, got '" + s.layout + "'");
     if (s.op == "pointwise" && (s.kernel_h || s.multiplier || s.stride)) {
         return usage_error("pointwise kernels take no --kernel, --multiplier or --stride");
+    }
+    if (s.channels && (s.op != "depthwise" || s.layout != "nhwc")) {
+        return usage_error("--channels is for depthwise kernels in NHWC, got --op " + s.op + " --layout " + s.layout);
     }
     if (s.packed_weights && s.op == "depthwise") {
         return usage_error("--packed-weights is for pointwise and separable kernels");
@@ -156,6 +165,7 @@ int run(int argc, char **argv) {
     }
     if (s.multiplier) args.push_back("multiplier=" + std::to_string(s.multiplier));
     if (s.stride) args.push_back("stride=" + std::to_string(s.stride));
+    if (s.channels) args.push_back("channels=" + std::to_string(s.channels));
     if (s.packed_weights) args.push_back("weights_layout=packed");
     if (!s.knobs.empty()) args.push_back("knobs=" + s.knobs);
     std::vector<char *> c_args;
