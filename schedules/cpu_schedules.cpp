@@ -274,35 +274,37 @@ Layout tiles_layout(const std::vector<RegisterTile> &tiles) {
     return tiles.front().inner.same_as(c) ? Layout::NHWC : Layout::NCHW;
 }
 
+// Stage `s`, computed at a register tile `t`, as the tile's registers: its
+// inner dimension in vectors (vi) of tile_vector_lanes, then their count
+// (vo) and the blocked dimension, unrolled, and then `outer` (a reduction's
+// dimensions). The vector-and-a-half tile splits with GuardWithIf: in its
+// own branch the stage is exactly one such vector wide (no guard left), and
+// the other branches' bounds see its split too, which rounded up (the
+// update's default) widened every branch's accumulator to a runtime size,
+// kept in memory instead of registers (MobileNet v2 b1's 1x1, 16 channels,
+// took 2.2x the time).
+void tile_in_registers(Halide::Stage s, const RegisterTile &t, int lanes, const std::vector<RVar> &outer = {}) {
+    Var vo("vo"), vi("vi");
+    const int vector_lanes = tile_vector_lanes(t, lanes);
+    const TailStrategy tail = vector_lanes == lanes ? TailStrategy::Auto : TailStrategy::GuardWithIf;
+    std::vector<Halide::VarOrRVar> order = {vi, vo, t.blocked};
+    for (const RVar &r : outer) order.emplace_back(r);
+    s.split(t.inner, vo, vi, vector_lanes, tail).reorder(order).vectorize(vi).unroll(vo).unroll(t.blocked);
+}
+
 // The accumulator's register tile for each tile in `tiles` (a specialization
 // taken when the output is at least that large); computed at the innermost
 // tile loop.
 void schedule_accumulator(Func output, Func acc, const std::vector<RVar> &reduction, bool unroll_reduction,
                           const std::vector<RegisterTile> &tiles, int lanes, Expr out_channels, Expr out_width,
                           TileOrder order) {
-    Var vo("vo"), vi("vi");
     store_vectorized_dimension_innermost(acc, tiles_layout(tiles));
     acc.compute_at(output, innermost_tile_loop(order));
     for (const RegisterTile &t : tiles) {
-        Expr fits = tile_taken(t, out_channels, out_width);
-        // The vector-and-a-half tile splits with GuardWithIf: in its own
-        // branch the accumulator is exactly one such vector wide (no guard
-        // left), and the other branches' bounds see its split too, which
-        // rounded up (the update's default) widened every branch's
-        // accumulator to a runtime size, kept in memory instead of registers
-        // (MobileNet v2 b1's 1x1, 16 channels, took 2.2x the time).
-        const int vector_lanes = tile_vector_lanes(t, lanes);
-        const TailStrategy tail = vector_lanes == lanes ? TailStrategy::Auto : TailStrategy::GuardWithIf;
-        acc.specialize(fits)
-            .split(t.inner, vo, vi, vector_lanes, tail)
-            .reorder(vi, vo, t.blocked)
-            .vectorize(vi)
-            .unroll(vo)
-            .unroll(t.blocked);
-        std::vector<Halide::VarOrRVar> order = {vi, vo, t.blocked};
-        for (const RVar &r : reduction) order.emplace_back(r);
+        const Expr fits = tile_taken(t, out_channels, out_width);
+        tile_in_registers(acc.specialize(fits), t, lanes);
         Halide::Stage update = acc.update().specialize(fits);
-        update.split(t.inner, vo, vi, vector_lanes, tail).reorder(order).vectorize(vi).unroll(vo).unroll(t.blocked);
+        tile_in_registers(update, t, lanes, reduction);
         if (unroll_reduction) {
             for (const RVar &r : reduction) update.unroll(r);
         }
@@ -323,24 +325,12 @@ void schedule_accumulator(Func output, Func acc, const std::vector<RVar> &reduct
 void activate_in_registers(Func output, Func activated, const std::vector<Expr> &cases,
                            const std::vector<RegisterTile> &tiles, int lanes, Expr out_channels, Expr out_width,
                            TileOrder order) {
-    Var vo("vo"), vi("vi");
     store_vectorized_dimension_innermost(activated, tiles_layout(tiles));
     activated.compute_at(output, innermost_tile_loop(order));
     for (const RegisterTile &t : tiles) {
         const Expr fits = tile_taken(t, out_channels, out_width);
-        const int vector_lanes = tile_vector_lanes(t, lanes);
-        const TailStrategy tail = vector_lanes == lanes ? TailStrategy::Auto : TailStrategy::GuardWithIf;
-        std::vector<Expr> conditions;
-        for (const Expr &when : cases) conditions.push_back(fits && when);
-        conditions.push_back(fits);
-        for (const Expr &when : conditions) {
-            activated.specialize(when)
-                .split(t.inner, vo, vi, vector_lanes, tail)
-                .reorder(vi, vo, t.blocked)
-                .vectorize(vi)
-                .unroll(vo)
-                .unroll(t.blocked);
-        }
+        for (const Expr &when : cases) tile_in_registers(activated.specialize(fits && when), t, lanes);
+        tile_in_registers(activated.specialize(fits), t, lanes);
     }
 }
 

@@ -3,6 +3,7 @@
 // generators as the CMake build, in this process, and writes
 // <name>.a (or .o) and <name>.h, plus the lowered statement or assembly for
 // inspection.
+#include <algorithm>
 #include <cstdio>
 #include <cstring>
 #include <filesystem>
@@ -167,6 +168,8 @@ int run(int argc, char **argv) {
     if (s.stride) args.push_back("stride=" + std::to_string(s.stride));
     if (s.channels) args.push_back("channels=" + std::to_string(s.channels));
     if (s.packed_weights) args.push_back("weights_layout=packed");
+    // GenGen refuses a second '=' in an argument: knobs as name:value.
+    std::replace(s.knobs.begin(), s.knobs.end(), '=', ':');
     if (!s.knobs.empty()) args.push_back("knobs=" + s.knobs);
     std::vector<char *> c_args;
     for (std::string &a : args) c_args.push_back(a.data());
