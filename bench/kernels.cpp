@@ -347,10 +347,13 @@ private:
     AlignedVector<float> mid_;
 };
 
-// ---- the generators scheduled by a Halide autoscheduler, called directly
-// (generic sizes; the AOT calling convention of runtime/src/kernel_abi.h) ----
+// ---- generated Halide functions called directly, with the AOT calling
+// convention (runtime/src/kernel_abi.h): the generators scheduled by a Halide
+// autoscheduler (generic sizes), and the per-layer depthwise kernels, as the
+// runtime calls them for a dense call (its argument checks, well under a
+// microsecond, left out) ----
 
-struct AutoFunctions {
+struct HalideFunctions {
     int (*depthwise)(halide_buffer_t *, halide_buffer_t *, halide_buffer_t *, int, int, int, int, int, int, float,
                      float, float, halide_buffer_t *);
     int (*pointwise)(halide_buffer_t *, halide_buffer_t *, halide_buffer_t *, float, float, float, halide_buffer_t *);
@@ -358,11 +361,11 @@ struct AutoFunctions {
                      int, int, float, float, float, halide_buffer_t *);
 };
 
-class Autoscheduled : public Kernel {
+class DirectCall : public Kernel {
     using Buf = Halide::Runtime::Buffer<float>;
 
 public:
-    Autoscheduled(const Layer &l, Operation op, std::shared_ptr<const LayerData> d, AutoFunctions f)
+    DirectCall(const Layer &l, Operation op, std::shared_ptr<const LayerData> d, HalideFunctions f)
         : l_(l), op_(op), d_(std::move(d)), f_(f) {
         output.resize(out_elements(l, op, d_->batch));
     }
@@ -391,23 +394,20 @@ public:
             status = f_.separable(in, dw, pw, view(d_->pw_bias, {l_.out_c}), l_.stride, l_.stride, l_.dilation,
                                   l_.dilation, l_.pad_left(), l_.pad_top(), -inf, inf, 1.0f, out);
         }
-        if (status != 0) throw std::runtime_error("autoscheduled kernel failed: " + std::to_string(status));
+        if (status != 0) throw std::runtime_error("Halide kernel failed: " + std::to_string(status));
     }
 
 private:
     Layer l_;
     Operation op_;
     std::shared_ptr<const LayerData> d_;
-    AutoFunctions f_;
+    HalideFunctions f_;
 };
 
 #ifdef SEPCONV_BENCH_PER_LAYER
-// ---- the depthwise on the kernel generated for the layer's channel count
-// (sepconv_add_kernels ... CHANNELS in bench/CMakeLists.txt), called directly
-// as the runtime would call it for this dense call (its argument checks,
-// well under a microsecond, left out) ----
-
-// The entry of sepconv_bench_kernels::table for the layer, or nullptr.
+// The entry of sepconv_bench_kernels::table (sepconv_add_kernels ...
+// CHANNELS in bench/CMakeLists.txt) generated for the layer's channel count,
+// or nullptr.
 const KernelEntry *per_layer_entry(const Layer &l) {
     KernelRequest request{Op::Depthwise, DataFormat::NHWC, l.k_h, l.k_w, l.multiplier, l.stride, l.stride};
     request.channels = l.in_c;
@@ -418,32 +418,6 @@ const KernelEntry *per_layer_entry(const Layer &l) {
     return nullptr;
 }
 
-class PerLayer : public Kernel {
-    using Buf = Halide::Runtime::Buffer<float>;
-
-public:
-    PerLayer(const Layer &l, std::shared_ptr<const LayerData> d, DepthwiseFn f) : l_(l), d_(std::move(d)), f_(f) {
-        output.resize(out_elements(l, Operation::Depthwise, d_->batch));
-    }
-    void run() override {
-        const int n = d_->batch, m = l_.mid_c();
-        const float inf = std::numeric_limits<float>::infinity();
-        auto view = [](const AlignedVector<float> &v, std::vector<int> dims) {
-            return Buf(const_cast<float *>(v.data()), dims);
-        };
-        Buf in = view(d_->input, {l_.in_c, l_.in_w, l_.in_h, n});
-        Buf dw = view(d_->dw_filter, {l_.multiplier, l_.in_c, l_.k_w, l_.k_h});
-        Buf out(output.data(), {m, l_.out_w(), l_.out_h(), n});
-        const int status = f_(in, dw, view(d_->dw_bias, {m}), l_.stride, l_.stride, l_.dilation, l_.dilation,
-                              l_.pad_left(), l_.pad_top(), -inf, inf, 1.0f, out);
-        if (status != 0) throw std::runtime_error("per-layer kernel failed: " + std::to_string(status));
-    }
-
-private:
-    Layer l_;
-    std::shared_ptr<const LayerData> d_;
-    DepthwiseFn f_;
-};
 #endif
 
 }  // namespace
@@ -469,7 +443,7 @@ std::unique_ptr<Kernel> make_kernel(const std::string &impl, const Layer &l, Ope
 #ifdef SEPCONV_BENCH_PER_LAYER
     if (impl == "sepconv_per_layer") {
         const KernelEntry *e = op == Operation::Depthwise ? per_layer_entry(l) : nullptr;
-        return e ? std::make_unique<PerLayer>(l, d, e->depthwise) : nullptr;
+        return e ? std::make_unique<DirectCall>(l, op, d, HalideFunctions{e->depthwise, nullptr, nullptr}) : nullptr;
     }
 #endif
     if (impl == "onednn") return std::make_unique<OneDnn>(l, op, d);
@@ -477,21 +451,21 @@ std::unique_ptr<Kernel> make_kernel(const std::string &impl, const Layer &l, Ope
     if (impl == "naive") return std::make_unique<Naive>(l, op, d);
 #ifdef SEPCONV_BENCH_AUTO_ADAMS2019
     if (impl == "auto_adams2019") {
-        return std::make_unique<Autoscheduled>(l, op, d, AutoFunctions{sepconv_auto_adams2019_depthwise,
+        return std::make_unique<DirectCall>(l, op, d, HalideFunctions{sepconv_auto_adams2019_depthwise,
                                                                        sepconv_auto_adams2019_pointwise,
                                                                        sepconv_auto_adams2019_separable});
     }
 #endif
 #ifdef SEPCONV_BENCH_AUTO_MULLAPUDI2016
     if (impl == "auto_mullapudi2016") {
-        return std::make_unique<Autoscheduled>(l, op, d, AutoFunctions{sepconv_auto_mullapudi2016_depthwise,
+        return std::make_unique<DirectCall>(l, op, d, HalideFunctions{sepconv_auto_mullapudi2016_depthwise,
                                                                        sepconv_auto_mullapudi2016_pointwise,
                                                                        sepconv_auto_mullapudi2016_separable});
     }
 #endif
 #ifdef SEPCONV_BENCH_AUTO_LI2018
     if (impl == "auto_li2018") {
-        return std::make_unique<Autoscheduled>(l, op, d, AutoFunctions{sepconv_auto_li2018_depthwise,
+        return std::make_unique<DirectCall>(l, op, d, HalideFunctions{sepconv_auto_li2018_depthwise,
                                                                        sepconv_auto_li2018_pointwise,
                                                                        sepconv_auto_li2018_separable});
     }
