@@ -407,9 +407,12 @@ private:
 #ifdef SEPCONV_BENCH_PER_LAYER
 // The entry of sepconv_bench_kernels::table (sepconv_add_kernels ...
 // CHANNELS in bench/CMakeLists.txt) generated for the layer's channel count,
-// or nullptr.
-const KernelEntry *per_layer_entry(const Layer &l) {
-    KernelRequest request{Op::Depthwise, DataFormat::NHWC, l.k_h, l.k_w, l.multiplier, l.stride, l.stride};
+// or nullptr: a depthwise, or a separable on TF's pointwise filter (the
+// weights DirectCall passes).
+const KernelEntry *per_layer_entry(const Layer &l, Operation op) {
+    if (op == Operation::Pointwise) return nullptr;
+    const Op kind = op == Operation::Depthwise ? Op::Depthwise : Op::Separable;
+    KernelRequest request{kind, DataFormat::NHWC, l.k_h, l.k_w, l.multiplier, l.stride, l.stride};
     request.channels = l.in_c;
     request.dense_columns = true;
     for (const KernelEntry &e : sepconv_bench_kernels::table) {
@@ -426,7 +429,7 @@ bool runs(const std::string &impl, const Layer &l, Operation op) {
     if (impl == "sepconv_unfused") return op == Operation::Separable;
     if (impl == "sepconv_tf_weights") return op != Operation::Depthwise;
 #ifdef SEPCONV_BENCH_PER_LAYER
-    if (impl == "sepconv_per_layer") return op == Operation::Depthwise && per_layer_entry(l) != nullptr;
+    if (impl == "sepconv_per_layer") return per_layer_entry(l, op) != nullptr;
 #endif
     return true;
 }
@@ -442,8 +445,9 @@ std::unique_ptr<Kernel> make_kernel(const std::string &impl, const Layer &l, Ope
     }
 #ifdef SEPCONV_BENCH_PER_LAYER
     if (impl == "sepconv_per_layer") {
-        const KernelEntry *e = op == Operation::Depthwise ? per_layer_entry(l) : nullptr;
-        return e ? std::make_unique<DirectCall>(l, op, d, HalideFunctions{e->depthwise, nullptr, nullptr}) : nullptr;
+        const KernelEntry *e = per_layer_entry(l, op);
+        return e ? std::make_unique<DirectCall>(l, op, d, HalideFunctions{e->depthwise, nullptr, e->separable})
+                 : nullptr;
     }
 #endif
     if (impl == "onednn") return std::make_unique<OneDnn>(l, op, d);

@@ -11,11 +11,12 @@
 #   - depthwise and separable: one kernel per distinct (k_h, k_w, multiplier,
 #     stride) of the file, named <prefix>_f32_<dwconv|sepconv>_<k_h>x<k_w>m<M>s<S>_<layout>
 #     (without SHAPES: one generic kernel, <prefix>_f32_<op>_generic_<layout>);
-#   - depthwise with CHANNELS (NHWC): also one kernel per distinct (k_h, k_w,
-#     multiplier, stride, in_c), <prefix>_f32_dwconv_<k_h>x<k_w>m<M>s<S>c<in_c>_nhwc,
-#     generated for that channel count: it runs the calls whose input has
-#     in_c channels and whose input and output columns are dense (column
-#     stride = channel count), the others run the class's kernel;
+#   - depthwise and separable with CHANNELS (NHWC): also one kernel per
+#     distinct (k_h, k_w, multiplier, stride, in_c),
+#     <prefix>_f32_<dwconv|sepconv>_<k_h>x<k_w>m<M>s<S>c<in_c>_nhwc, generated
+#     for that channel count: it runs the calls whose input has in_c channels
+#     and whose input and output columns are dense (column stride = channel
+#     count), the others run the class's kernel;
 #   - pointwise: <prefix>_f32_pwconv_<layout>;
 #   - pointwise and separable, for each of WEIGHTS (default both): on TF's
 #     pointwise filter (tf) and on a sepconv::PackedPointwiseFilter (packed:
@@ -151,10 +152,10 @@ function(sepconv_add_kernels TARGET)
                                PARAMS layout=${ARG_LAYOUT} ${weights_param} ${passed})
                 list(APPEND libraries ${stem}_generic_${ARG_LAYOUT})
             endif ()
-            # The classes' kernels, and with CHANNELS the depthwise's per-layer
-            # ones (a fifth field: the channel count they are generated for).
+            # The classes' kernels, and with CHANNELS the per-layer ones (a
+            # fifth field: the channel count they are generated for).
             set(kernel_classes ${classes})
-            if (ARG_CHANNELS AND op STREQUAL "depthwise")
+            if (ARG_CHANNELS)
                 list(APPEND kernel_classes ${layer_classes})
             endif ()
             foreach (class IN LISTS kernel_classes)

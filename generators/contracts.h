@@ -89,18 +89,18 @@ void require_tensors_from_zero(Generator &g) {
 
 // Layout contract of a variant specialized on its input's channel count
 // (GeneratorParam channels > 0; NHWC only): the input has exactly that many
-// channels, the filter too, the output channels * multiplier, and both
-// tensors' columns are dense (column stride = channel count). A tile's taps
-// are then constant offsets from one address, not multiples of a runtime
-// stride held in registers (or spilled: bench/results item 35).
+// channels, the depthwise filter too, the output `out_channels` (the
+// depthwise's channels * multiplier, the separable's pointwise outputs), and
+// both tensors' columns are dense (column stride = channel count). A tile's
+// taps are then constant offsets from one address, not multiples of a
+// runtime stride held in registers (or spilled: bench/results item 35).
 template <typename Generator, typename Filter>
-void require_channels(Generator &g, Filter &filter, const Halide::Expr &multiplier) {
+void require_channels(Generator &g, Filter &filter, const Halide::Expr &out_channels) {
     if (g.channels <= 0) return;
     if (g.layout != Layout::NHWC) {
         throw Halide::CompileError("channels=" + std::to_string(int(g.channels)) +
                                    " needs layout=nhwc (an NCHW tensor's columns are not channels apart)");
     }
-    const Halide::Expr out_channels = g.channels * multiplier;
     g.input.dim(0).set_extent(g.channels);
     g.input.dim(1).set_stride(g.channels);
     filter.dim(1).set_extent(g.channels);

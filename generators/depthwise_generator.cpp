@@ -57,7 +57,7 @@ public:
 
         require_depthwise_filter(*this, filter);
         require_tensors_from_zero(*this);
-        require_channels(*this, filter, g.multiplier);
+        require_channels(*this, filter, channels * g.multiplier);
 
         // Estimates: MobileNet v1 dw2 (112x112x64, 3x3, stride 2).
         estimate_tensor(input, layout, 64, 112, 112);

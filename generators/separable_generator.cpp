@@ -22,6 +22,10 @@ public:
     GeneratorParam<int> kernel_w{"kernel_w", 0};
     GeneratorParam<int> multiplier{"multiplier", 0};
     GeneratorParam<int> stride{"stride", 0};
+    // The input's channel count (NHWC only): the tensors' columns are then
+    // dense at a constant stride, and the intermediate's channel count
+    // (channels * multiplier) a constant (a per-layer variant).
+    GeneratorParam<int> channels{"channels", 0};
     GeneratorParam<Activation> activation{"activation", Activation::Runtime, activation_names};
     // The pointwise weights' layout: tf, or packed (PointwiseWeights in algorithm.h).
     GeneratorParam<PointwiseWeights> weights_layout{"weights_layout", PointwiseWeights::TF,
@@ -57,8 +61,16 @@ public:
         DepthwiseStage dw = depthwise(padded, depthwise_filter, no_bias, g);
 
         const bool packed = weights_layout == PointwiseWeights::Packed;
-        Expr mid_channels = packed ? pointwise_filter.dim(0).extent() / kPackedOutputChannels
-                                   : pointwise_filter.dim(1).extent();
+        // The pointwise weights' input channels (the intermediate's, C * M)
+        // and output channels: TF's [O, C * M]; packed [16 * C * M, O / 16].
+        const int mid_dim = packed ? 0 : 1, out_dim = packed ? 1 : 0;
+        const int block = packed ? kPackedOutputChannels : 1;
+        Expr mid_channels = pointwise_filter.dim(mid_dim).extent() / block;
+        const Expr out_channels = pointwise_filter.dim(out_dim).extent() * block;
+        if (channels > 0) {
+            mid_channels = channels * g.multiplier;
+            pointwise_filter.dim(mid_dim).set_extent(mid_channels * block);
+        }
         PointwiseStage pw =
             pointwise(dw.result, pointwise_weights(pointwise_filter, weights_layout), bias, mid_channels);
 
@@ -75,6 +87,7 @@ public:
             pointwise_filter.dim(1).set_min(0);
         }
         require_tensors_from_zero(*this);
+        require_channels(*this, depthwise_filter, out_channels);
 
         // Estimates: MobileNet v1 layer 1 (112x112x32, 3x3 stride 1, -> 64).
         estimate_tensor(input, layout, 32, 112, 112);

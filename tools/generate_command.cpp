@@ -25,8 +25,9 @@ of sepconv's kernels; see runtime/include/sepconv/kernel_table.h) into --output.
   --kernel KHxKW     fix the kernel size (e.g. 3x3; default: given at run time)
   --multiplier M     fix the depth multiplier (default: run time)
   --stride S         fix the stride, both dimensions (default: run time)
-  --channels C       depthwise, NHWC: fix the input's channel count, with dense
-                     columns (a per-layer kernel; default: run time)
+  --channels C       depthwise and separable, NHWC: fix the input's channel
+                     count, with dense columns (a per-layer kernel; default:
+                     run time)
   --layout L         nhwc (default) or nchw
   --packed-weights   pointwise and separable: the pointwise weights packed once
                      by the caller (sepconv::PackedPointwiseFilter's layout)
@@ -136,8 +137,9 @@ int run(int argc, char **argv) {
     if (s.op == "pointwise" && (s.kernel_h || s.multiplier || s.stride)) {
         return usage_error("pointwise kernels take no --kernel, --multiplier or --stride");
     }
-    if (s.channels && (s.op != "depthwise" || s.layout != "nhwc")) {
-        return usage_error("--channels is for depthwise kernels in NHWC, got --op " + s.op + " --layout " + s.layout);
+    if (s.channels && (s.op == "pointwise" || s.layout != "nhwc")) {
+        return usage_error("--channels is for depthwise and separable kernels in NHWC, got --op " + s.op +
+                           " --layout " + s.layout);
     }
     if (s.packed_weights && s.op == "depthwise") {
         return usage_error("--packed-weights is for pointwise and separable kernels");

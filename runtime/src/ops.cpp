@@ -163,6 +163,15 @@ bool verbose() {
     return v;
 }
 
+// The request's input channel count, and whether the input's and the
+// output's columns are dense (NHWC, column stride = channel count): the
+// calls a per-layer kernel (KernelInfo::channels) may run.
+void describe_columns(KernelRequest &request, const Operand &in, const Operand &out, DataFormat format) {
+    const bool nhwc = format == DataFormat::NHWC;
+    request.channels = in.shape()[nhwc ? 3 : 1];
+    request.dense_columns = nhwc && in.strides[2] == request.channels && out.strides[2] == out.shape()[3];
+}
+
 detail::ResolvedKernel choose(const KernelRequest &request) {
     // The reason is a string: build it only when it is printed.
     if (!verbose()) {
@@ -192,9 +201,7 @@ void depthwise_conv2d(const ConstTensor &input, const ConstTensor &filter, const
 
     KernelRequest request{Op::Depthwise,   options.data_format, f.shape()[0],     f.shape()[1],
                           f.shape()[3],    options.strides[0],  options.strides[1]};
-    request.channels = x.c;
-    request.dense_columns = options.data_format == DataFormat::NHWC && in.strides[2] == x.c &&
-                            out.operand.strides[2] == out_shape[3];
+    describe_columns(request, in, out.operand, options.data_format);
     const detail::ResolvedKernel k = choose(request);
     HalideView hx = in.halide(), hf = f.halide(), hb = b.halide(), ho = out.operand.halide();
     run_kernel(k, [&](const detail::KernelEntry &e) {
@@ -322,6 +329,7 @@ void run_separable(const Operand &in, const Operand &dw, const Shape4 &pw_shape,
     KernelRequest request{Op::Separable,   options.data_format, dw.shape()[0],    dw.shape()[1],
                           dw.shape()[3], options.strides[0],  options.strides[1]};
     request.packed_weights = packed;
+    describe_columns(request, in, out.operand, options.data_format);
     const detail::ResolvedKernel k = choose(request);
     HalideView hx = in.halide(), hdw = dw.halide(), hb = b.halide(), ho = out.operand.halide();
     run_kernel(k, [&](const detail::KernelEntry &e) {

@@ -18,8 +18,8 @@ struct KernelRequest {
     int64_t kernel_h = 1, kernel_w = 1, multiplier = 1;
     int64_t stride_h = 1, stride_w = 1;
     bool packed_weights = false;  // pointwise weights in PackedPointwiseFilter's layout
-    // The input's channel count (depthwise, NHWC), and whether the input's and
-    // the output's columns are dense (column stride = channel count).
+    // The input's channel count, and whether the input's and the output's
+    // columns are dense (column stride = channel count).
     int64_t channels = 0;
     bool dense_columns = false;
 };
@@ -30,7 +30,7 @@ struct KernelInfo {
     DataFormat data_format;
     int kernel_h, kernel_w, multiplier, stride;  // 0 = run time
     bool packed_weights = false;  // takes PackedPointwiseFilter's layout (pointwise)
-    int channels = 0;  // input channels, with dense columns (a per-layer depthwise, NHWC); 0 = run time
+    int channels = 0;  // input channels, with dense columns (a per-layer depthwise or separable, NHWC); 0 = run time
     bool matches(const KernelRequest &r) const;
     int specificity() const;  // how many fields are fixed
 };
