@@ -167,9 +167,9 @@ bool verbose() {
 // output's columns are dense (NHWC, column stride = channel count): the
 // calls a per-layer kernel (KernelInfo::channels) may run.
 void describe_columns(KernelRequest &request, const Operand &in, const Operand &out, DataFormat format) {
-    const bool nhwc = format == DataFormat::NHWC;
-    request.channels = in.shape()[nhwc ? 3 : 1];
-    request.dense_columns = nhwc && in.strides[2] == request.channels && out.strides[2] == out.shape()[3];
+    request.channels = dims_of(in.shape(), format).c;
+    request.dense_columns = format == DataFormat::NHWC && in.strides[2] == request.channels &&
+                            out.strides[2] == out.shape()[3];
 }
 
 detail::ResolvedKernel choose(const KernelRequest &request) {
